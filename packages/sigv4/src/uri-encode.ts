@@ -75,8 +75,8 @@ function isAlreadyCanonical(path: string): boolean {
     const code = path.charCodeAt(i);
     if (code === 0x2f || (code < 128 && isUnreserved(code))) continue;
     if (code !== 0x25) return false;
-    const hi = HEX.indexOf(path[i + 1] ?? "");
-    const lo = HEX.indexOf(path[i + 2] ?? "");
+    const hi = upperHexValue(path.charCodeAt(i + 1));
+    const lo = upperHexValue(path.charCodeAt(i + 2));
     if (hi < 0 || lo < 0 || isUnreserved(hi * 16 + lo) || hi * 16 + lo === 0x2f) return false;
     i += 2;
   }
@@ -114,6 +114,12 @@ export function percentDecode(text: string, plusIsSpace: boolean): Uint8Array {
     }
   }
   return bytes.subarray(0, length);
+}
+
+function upperHexValue(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (code >= 0x41 && code <= 0x46) return code - 0x37;
+  return -1;
 }
 
 function hexValue(code: number): number {
