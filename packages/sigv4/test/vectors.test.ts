@@ -54,7 +54,7 @@ function parseReq(text: string): RawRequest {
   for (const line of headerLines) {
     const colon = line.indexOf(":");
     const name = line.slice(0, colon).toLowerCase();
-    (headers[name] ??= []).push(line.slice(colon + 1));
+    headers[name] = [...(headers[name] ?? []), line.slice(colon + 1)];
   }
   return {
     method: match[1] as string,
