@@ -37,17 +37,22 @@ export function parseQuery(raw: string): QueryParameter[] {
   for (const part of raw.split("&")) {
     if (part === "") continue;
     const eq = part.indexOf("=");
-    const nameBytes = percentDecode(eq < 0 ? part : part.slice(0, eq), true);
-    const valueBytes = percentDecode(eq < 0 ? "" : part.slice(eq + 1), true);
-    parameters.push({
-      name: utf8.decode(nameBytes),
-      value: utf8.decode(valueBytes),
-      encodedName: uriEncodeBytes(nameBytes),
-      encodedValue: uriEncodeBytes(valueBytes),
-    });
+    const [name, encodedName] = decodeComponent(eq < 0 ? part : part.slice(0, eq));
+    const [value, encodedValue] = decodeComponent(eq < 0 ? "" : part.slice(eq + 1));
+    parameters.push({ name, value, encodedName, encodedValue });
   }
   return parameters;
 }
+
+/** A raw query component, decoded and encoded again S3's way. */
+function decodeComponent(raw: string): [decoded: string, encoded: string] {
+  // Most components (every X-Amz-* value but the credential) need no decoding at all.
+  if (PLAIN.test(raw)) return [raw, raw];
+  const bytes = percentDecode(raw, true);
+  return [utf8.decode(bytes), uriEncodeBytes(bytes)];
+}
+
+const PLAIN = /^[A-Za-z0-9\-_.~]*$/;
 
 /** Sorted by encoded name, then encoded value (byte order), joined as `name=value&...`. */
 export function canonicalQueryString(

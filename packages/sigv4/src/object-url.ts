@@ -29,19 +29,30 @@ export function splitUrl(url: string | URL): UrlParts {
   }
   const match = URL_PATTERN.exec(url);
   if (!match) throw new TypeError(`not an absolute http(s) URL: ${url}`);
-  const [, protocol, host, path, query] = match as unknown as [
+  const [, scheme, authority, path, query] = match as unknown as [
     string,
     string,
     string,
     string,
     string | undefined,
   ];
+  const protocol = scheme.toLowerCase();
   return {
-    protocol: protocol.toLowerCase(),
-    host,
+    protocol,
+    host: hostHeader(protocol, authority),
     path: path === "" ? "/" : path,
     query: query ?? "",
   };
+}
+
+/**
+ * The `Host` a client sends for this authority: lower-case, without a default port. It is
+ * what browsers, fetch and the AWS SDK send and sign, so it is what we sign too.
+ */
+function hostHeader(protocol: string, authority: string): string {
+  const host = authority.toLowerCase();
+  const defaultPort = protocol === "https:" ? ":443" : ":80";
+  return host.endsWith(defaultPort) ? host.slice(0, -defaultPort.length) : host;
 }
 
 export interface ObjectUrlOptions {

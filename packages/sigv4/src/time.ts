@@ -2,10 +2,20 @@
 
 export const AMZ_DATE_PATTERN = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
+// Formatting a date costs as much as a SHA-256 here, and a busy signer signs many
+// requests within the same second, so the last second's form is kept.
+let lastSecond = Number.NaN;
+let lastAmzDate = "";
+
 /** Formats a time as SigV4's ISO 8601 basic form, e.g. `20261128T120000Z`. */
 export function toAmzDate(date: Date): string {
-  const iso = date.toISOString(); // 2026-11-28T12:00:00.000Z
-  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
+  const second = Math.floor(date.getTime() / 1000);
+  if (second !== lastSecond) {
+    const iso = date.toISOString(); // 2026-11-28T12:00:00.000Z
+    lastAmzDate = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
+    lastSecond = second;
+  }
+  return lastAmzDate;
 }
 
 /** Parses `yyyyMMdd'T'HHmmss'Z'`; undefined when malformed or not a real time. */

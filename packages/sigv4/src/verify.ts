@@ -159,6 +159,7 @@ const QUERY_AUTH_PARAMETERS = [
   "X-Amz-SignedHeaders",
   "X-Amz-Expires",
 ] as const;
+const QUERY_AUTH_PARAMETER_NAMES: ReadonlySet<string> = new Set(QUERY_AUTH_PARAMETERS);
 
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
 const CREDENTIAL_DATE = /^\d{8}$/;
@@ -181,18 +182,15 @@ function malformed(
 export function verify(request: VerifyRequest, options: VerifyOptions): VerifyResult {
   const query = parseQuery(request.query);
   const authorization = headerValue(request.headers, "authorization");
-  const isQueryAuth = query.some(
-    (p) => p.name === "X-Amz-Credential" || p.name === "X-Amz-Signature",
-  );
+  // Any of the six parameters makes it query auth, so a partial set is reported as such.
+  const isQueryAuth = query.some((p) => QUERY_AUTH_PARAMETER_NAMES.has(p.name));
   if (isQueryAuth && authorization !== undefined) {
     return malformed(
       "InvalidArgument",
       "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified",
     );
   }
-  if (isQueryAuth || query.some((p) => p.name === "X-Amz-Algorithm")) {
-    return verifyQuery(request, query, options);
-  }
+  if (isQueryAuth) return verifyQuery(request, query, options);
   if (authorization !== undefined) return verifyHeader(request, authorization, query, options);
   return fail({
     kind: "missing",
@@ -280,7 +278,8 @@ function verifyQuery(
       serverTime,
     });
   }
-  if (serverTime.getTime() >= expiresAt.getTime()) {
+  // "now > X-Amz-Date + X-Amz-Expires": the last instant is still valid.
+  if (serverTime.getTime() > expiresAt.getTime()) {
     return fail({
       kind: "expired",
       message: "Request has expired",
