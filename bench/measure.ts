@@ -27,7 +27,10 @@ export interface MeasureOptions {
   readonly latencySamples?: number;
 }
 
-export async function measure(subjects: Subject[], options: MeasureOptions = {}): Promise<Measured[]> {
+export async function measure(
+  subjects: Subject[],
+  options: MeasureOptions = {},
+): Promise<Measured[]> {
   const rounds = options.rounds ?? 9;
   const roundMs = options.roundMs ?? 250;
   const latencySamples = options.latencySamples ?? 20_000;

@@ -20,7 +20,8 @@ function table(title: string, results: Measured[], baseline?: Measured): string 
     `| --- | ---: | ---: | ---: | ---: |${baseline ? " ---: |" : ""}`,
   ];
   for (const r of results) {
-    const ratio = baseline && r !== baseline ? `${medianRatio(baseline, r).toFixed(1)}× slower` : "";
+    const ratio =
+      baseline && r !== baseline ? `${medianRatio(baseline, r).toFixed(1)}× slower` : "";
     lines.push(
       `| ${r.name} | ${fmt(r.median)} | ${fmt(r.p25)}–${fmt(r.p75)} | ${r.latencyUs.p50.toFixed(1)} µs | ${r.latencyUs.p99.toFixed(1)} µs |` +
         (baseline ? ` ${ratio} |` : ""),

@@ -6,7 +6,10 @@ import { AwsV4Signer } from "aws4fetch";
 import { type Measured, measure } from "./measure.js";
 
 const endpoint = "https://0123456789abcdef.r2.cloudflarestorage.com";
-const credentials = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
+const credentials = {
+  accessKeyId: "AKIAIOSFODNN7EXAMPLE",
+  secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+};
 const region = "auto";
 const bucket = "uploads";
 
@@ -34,9 +37,13 @@ export async function benchPresign(): Promise<Measured[]> {
       // default, leaves the content type unsigned).
       name: "@aws-sdk/s3-request-presigner",
       run: () =>
-        getSignedUrl(client, new PutObjectCommand({ Bucket: bucket, Key: nextKey(), ContentType: "image/png" }), {
-          expiresIn: 300,
-        }),
+        getSignedUrl(
+          client,
+          new PutObjectCommand({ Bucket: bucket, Key: nextKey(), ContentType: "image/png" }),
+          {
+            expiresIn: 300,
+          },
+        ),
     },
     {
       name: "aws4fetch",
@@ -75,13 +82,17 @@ export async function benchVerify(): Promise<Measured[]> {
       headers: { host: "127.0.0.1:9000", "content-type": "image/png", "content-length": "1024" },
     };
   });
-  const lookupSecret = (id: string) => (id === credentials.accessKeyId ? credentials.secretAccessKey : undefined);
+  const lookupSecret = (id: string) =>
+    id === credentials.accessKeyId ? credentials.secretAccessKey : undefined;
   let i = 0;
   return measure([
     {
       name: "sluice verify (presigned PUT)",
       run: () => {
-        const result = verify(pool[i++ & 1023] as (typeof pool)[number], { lookupSecret, now: () => now });
+        const result = verify(pool[i++ & 1023] as (typeof pool)[number], {
+          lookupSecret,
+          now: () => now,
+        });
         if (!result.ok) throw new Error(result.failure.kind);
       },
     },

@@ -19,6 +19,8 @@ Options:
   -v, --version        print the version
 `;
 
+const COMING = new Set(["dev", "store", "cors", "presign", "explain", "doctor"]);
+
 /** Exit codes: 0 ok, 1 a check failed, 2 usage error. */
 export async function main(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseTop>;
@@ -36,6 +38,12 @@ export async function main(argv: string[]): Promise<number> {
   const [command] = positionals;
   if (values.help || command === undefined || command === "help") {
     process.stdout.write(HELP);
+    return 0;
+  }
+  if (COMING.has(command)) {
+    process.stdout.write(
+      `sluice ${command} is not there yet: the embedded store, the upload API and the demo page come next (see the README's "Status").\n`,
+    );
     return 0;
   }
   process.stderr.write(`sluice: unknown command "${command}"\n\n${HELP}`);

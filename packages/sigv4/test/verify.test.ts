@@ -1011,7 +1011,7 @@ describe("verify rejects each single-field tampering of a presigned URL", () => 
   });
 
   it("accepts the URL at exactly its expiry instant (expired only when now > date + expires)", () => {
-    // S3-R2-SEMANTICS §2.1: "now > X-Amz-Date + X-Amz-Expires" → "Request has expired";
+    // S3 expires a URL when "now > X-Amz-Date + X-Amz-Expires" → "Request has expired";
     // MinIO and LocalStack compare strictly too.
     verified(check(URL_, HEADERS, "PUT", options(at(EXPIRES * SECOND))));
   });
@@ -1046,7 +1046,7 @@ describe("verify rejects each single-field tampering of a presigned URL", () => 
   }
 
   it("rejects a URL with some X-Amz-* auth parameters but no credential, signature or algorithm as malformed", () => {
-    // S3-R2-SEMANTICS §2.1: "any X-Amz-* auth param present but not all six" → 400.
+    // S3: any of the six X-Amz-* auth parameters present but not all → 400.
     let url = URL_;
     for (const name of ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature"]) {
       url = withParam(url, name, undefined);
