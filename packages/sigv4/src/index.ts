@@ -23,6 +23,7 @@ export {
   UNSIGNED_PAYLOAD,
 } from "./canonical-request.js";
 export { EMPTY_SHA256 } from "./crypto.js";
+export { explainMismatch } from "./explain-mismatch.js";
 export { type ObjectUrlOptions, objectUrl, splitUrl, type UrlParts } from "./object-url.js";
 export {
   MAX_EXPIRES_SECONDS,
@@ -34,7 +35,7 @@ export type { Credentials, HeaderInput } from "./request-headers.js";
 export { type SignedRequest, type SignInput, sign } from "./sign.js";
 export { signingKey } from "./signing-key.js";
 export { parseAmzDate, toAmzDate } from "./time.js";
-export { canonicalUri, uriEncode, uriEncodePath } from "./uri-encode.js";
+export { canonicalUri, percentDecode, uriEncode, uriEncodePath } from "./uri-encode.js";
 export {
   type ChunkSigning,
   MAX_SKEW_MS,

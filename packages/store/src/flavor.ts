@@ -1,0 +1,61 @@
+/**
+ * What differs between the services the store imitates. `r2` (the default) follows
+ * Cloudflare R2's documented limits and answers; `s3` follows AWS S3. Every difference
+ * the store knows of is in this table.
+ *
+ * https://developers.cloudflare.com/r2/api/s3/api/
+ * https://developers.cloudflare.com/r2/platform/limits/
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html
+ */
+
+export type FlavorName = "r2" | "s3";
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+export interface Flavor {
+  readonly name: FlavorName;
+  /** Regions a credential scope may name; the first is the one "expected". */
+  readonly regions: readonly string[];
+  /** Largest single PUT (PutObject, UploadPart, CopyObject). */
+  readonly maxPutBytes: number;
+  readonly maxKeyBytes: number;
+  /** User metadata (`x-amz-meta-*` names and values together). */
+  readonly maxMetadataBytes: number;
+  /** An expired presigned URL: R2 says 403 ExpiredRequest, AWS 403 AccessDenied. */
+  readonly expiredCode: "ExpiredRequest" | "AccessDenied";
+  /** An unknown access key: R2 says 401 Unauthorized, AWS 403 InvalidAccessKeyId. */
+  readonly unknownKey: { readonly code: string; readonly status: number; readonly message: string };
+}
+
+export const FLAVORS: Readonly<Record<FlavorName, Flavor>> = {
+  r2: {
+    name: "r2",
+    // R2: "region: auto"; us-east-1 and an empty region are aliases of auto.
+    regions: ["auto", "us-east-1"],
+    // R2: 5 GiB - 5 MiB for a single upload.
+    maxPutBytes: 5 * GiB - 5 * MiB,
+    maxKeyBytes: 1024,
+    maxMetadataBytes: 8192,
+    expiredCode: "ExpiredRequest",
+    unknownKey: { code: "Unauthorized", status: 401, message: "Unauthorized" },
+  },
+  s3: {
+    name: "s3",
+    regions: ["us-east-1"],
+    maxPutBytes: 5 * GiB,
+    maxKeyBytes: 1024,
+    // S3: "the user-defined metadata is limited to 2 KB in size".
+    maxMetadataBytes: 2048,
+    expiredCode: "AccessDenied",
+    unknownKey: {
+      code: "InvalidAccessKeyId",
+      status: 403,
+      message: "The AWS Access Key Id you provided does not exist in our records.",
+    },
+  },
+};
+
+export function isFlavorName(name: string): name is FlavorName {
+  return name === "r2" || name === "s3";
+}

@@ -1,0 +1,41 @@
+/**
+ * PutBucketCors, GetBucketCors, DeleteBucketCors: the configuration validated as S3 does
+ * (R2's limits under `--flavor r2`) and stored as S3's XML.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketCors.html
+ */
+import { CorsConfigError, encodeCorsXml, parseCorsXml } from "@sluice/cors";
+import { type OperationContext, readSmallBody, requireBucket, xmlResponse } from "../operation.js";
+import { noSuchBucket, S3Error } from "../s3-error.js";
+
+/** S3 limits a CORS configuration to 64 KB. */
+const MAX_CORS_BYTES = 64 * 1024;
+
+export async function PutBucketCors(context: OperationContext): Promise<Response> {
+  const bucket = requireBucket(context).name;
+  const body = await readSmallBody(context, MAX_CORS_BYTES);
+  let xml: string;
+  try {
+    xml = encodeCorsXml(parseCorsXml(body.toString("utf8"), { flavor: context.flavor.name }));
+  } catch (error) {
+    if (error instanceof CorsConfigError) throw new S3Error(error.code, error.message);
+    throw error;
+  }
+  if (!context.storage.setCors(bucket, xml)) throw noSuchBucket(bucket);
+  return new Response(null, { status: 200 });
+}
+
+export async function GetBucketCors(context: OperationContext): Promise<Response> {
+  const bucket = requireBucket(context);
+  if (bucket.cors === undefined) {
+    throw new S3Error("NoSuchCORSConfiguration", "The CORS configuration does not exist", {
+      BucketName: bucket.name,
+    });
+  }
+  return xmlResponse(bucket.cors);
+}
+
+export async function DeleteBucketCors(context: OperationContext): Promise<Response> {
+  const bucket = requireBucket(context).name;
+  context.storage.setCors(bucket, undefined);
+  return new Response(null, { status: 204 });
+}

@@ -1,0 +1,63 @@
+/**
+ * DeleteObjects: up to 1,000 keys in one request; each key's outcome reported, or, in
+ * quiet mode, only the failures.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
+ */
+import { CorsConfigError, readXml, type XmlElement } from "@sluice/cors";
+import { type OperationContext, readSmallBody, requireBucket, xmlResponse } from "../operation.js";
+import { malformedXml, S3Error } from "../s3-error.js";
+import { document, el } from "../xml.js";
+
+const MAX_KEYS = 1000;
+
+export async function DeleteObjects(context: OperationContext): Promise<Response> {
+  const bucket = requireBucket(context).name;
+  const { request } = context;
+  // S3 requires an integrity check on this operation; the SDKs always send one.
+  if (
+    !request.headers.has("content-md5") &&
+    ![...request.headers.keys()].some((n) => n.startsWith("x-amz-checksum-"))
+  ) {
+    throw new S3Error("InvalidRequest", "Missing required header for this request: Content-MD5");
+  }
+  const root = parse((await readSmallBody(context)).toString("utf8"));
+  const quiet = child(root, "Quiet")?.text.trim() === "true";
+  const objects = root.children.filter((c) => c.name === "Object");
+  if (objects.length === 0 || objects.length > MAX_KEYS) throw malformedXml();
+
+  const deleted: ReturnType<typeof el>[] = [];
+  const errors: ReturnType<typeof el>[] = [];
+  for (const object of objects) {
+    const key = child(object, "Key")?.text;
+    if (key === undefined) throw malformedXml();
+    if (Buffer.byteLength(key) > context.flavor.maxKeyBytes) {
+      errors.push(
+        el(
+          "Error",
+          el("Key", key),
+          el("Code", "KeyTooLongError"),
+          el("Message", "Your key is too long"),
+        ),
+      );
+      continue;
+    }
+    await context.storage.deleteObject(bucket, key);
+    if (!quiet) deleted.push(el("Deleted", el("Key", key)));
+  }
+  return xmlResponse(document("DeleteResult", deleted, errors));
+}
+
+function parse(text: string): XmlElement {
+  try {
+    const root = readXml(text);
+    if (root.name !== "Delete") throw malformedXml();
+    return root;
+  } catch (error) {
+    if (error instanceof CorsConfigError) throw malformedXml();
+    throw error;
+  }
+}
+
+function child(element: XmlElement, name: string): XmlElement | undefined {
+  return element.children.find((c) => c.name === name);
+}

@@ -1,0 +1,142 @@
+/**
+ * The store on Node's `http` server: an `IncomingMessage` becomes a Web `Request`
+ * (keeping the raw target and raw headers, which SigV4 signs and `Request` normalises),
+ * and the `Response` streams back with backpressure. Malformed HTTP that never reaches
+ * the handler still gets an S3-shaped answer.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import { Readable } from "node:stream";
+import { type Handler, outcomeOf } from "./http/handler.js";
+import { errorXml, S3Error } from "./http/s3-error.js";
+import { rawHeaderMap } from "./http/s3-request.js";
+
+export interface RequestLogEntry {
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  /** Body bytes sent. */
+  readonly bytes: number;
+  readonly ms: number;
+  readonly operation: string | undefined;
+  readonly errorCode: string | undefined;
+}
+
+export function nodeListener(handler: Handler, log?: (entry: RequestLogEntry) => void) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    void serve(handler, req, res, log);
+  };
+}
+
+async function serve(
+  handler: Handler,
+  req: IncomingMessage,
+  res: ServerResponse,
+  log: ((entry: RequestLogEntry) => void) | undefined,
+): Promise<void> {
+  const started = performance.now();
+  const target = req.url ?? "/";
+  let bytes = 0;
+  let response: Response;
+  try {
+    const headers = new Headers();
+    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+      headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
+    }
+    const hasBody = req.method !== "GET" && req.method !== "HEAD";
+    const request = new Request(
+      `http://${req.headers.host ?? "localhost"}${target.startsWith("/") ? target : "/"}`,
+      {
+        method: req.method ?? "GET",
+        headers,
+        body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : null,
+        duplex: "half",
+      } as RequestInit,
+    );
+    response = await handler(request, {
+      rawTarget: target,
+      rawHeaders: rawHeaderMap(req.rawHeaders),
+    });
+  } catch (error) {
+    response = new Response(
+      errorXml(
+        new S3Error("BadRequest", `The request could not be read: ${(error as Error).message}`),
+        "0",
+      ),
+      {
+        status: 400,
+        headers: { "content-type": "application/xml" },
+      },
+    );
+  }
+
+  // A refused upload whose body was not read: close the connection rather than read
+  // (possibly gigabytes) just to keep it alive.
+  const unread = !req.readableEnded && req.method !== "GET" && req.method !== "HEAD";
+  const headers: Record<string, string> = {};
+  for (const [name, value] of response.headers) headers[name] = value;
+  if (unread) headers.connection = "close";
+  if (
+    response.body === null &&
+    headers["content-length"] === undefined &&
+    response.status !== 304 &&
+    response.status !== 204
+  ) {
+    headers["content-length"] = "0";
+  }
+  res.writeHead(response.status, headers);
+  if (response.body !== null && req.method !== "HEAD") {
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        bytes += chunk.length;
+        if (!res.write(chunk)) await drained(res);
+      }
+    } catch {
+      res.destroy();
+      return;
+    }
+  }
+  res.end();
+  if (unread) res.once("finish", () => req.socket.destroySoon());
+  const outcome = outcomeOf(response);
+  log?.({
+    method: req.method ?? "?",
+    path: target.split("?")[0] ?? "/",
+    status: response.status,
+    bytes,
+    ms: performance.now() - started,
+    operation: outcome?.operation,
+    errorCode: outcome?.errorCode,
+  });
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = () => {
+      res.off("close", onClose);
+      resolve();
+    };
+    const onClose = () => {
+      res.off("drain", onDrain);
+      reject(new Error("client went away"));
+    };
+    res.once("drain", onDrain);
+    res.once("close", onClose);
+  });
+}
+
+/** HTTP the parser refuses (oversized headers, garbage): answered in S3's shape, then closed. */
+export function onClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable) return;
+  const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
+  const s3Error = tooLarge
+    ? new S3Error(
+        "RequestHeaderSectionTooLarge",
+        "Your request header section exceeds the maximum allowed size.",
+      )
+    : new S3Error("BadRequest", "The request is not valid HTTP/1.1.");
+  const body = errorXml(s3Error, "0");
+  socket.end(
+    `HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,482 @@
+/**
+ * The store's disk: buckets, objects and their bytes. Bytes stream to a temporary file,
+ * are fsynced and renamed into place, and only then does the metadata commit, in one
+ * SQLite transaction that also checks write conditions. So an object is visible whole or
+ * not at all, after any crash; what a crash can leave behind (temporary files, blobs no
+ * metadata names) is removed by `recover()` at start-up.
+ *
+ * This module never builds a response; refusals are returned as values for the HTTP
+ * layer to turn into S3 errors.
+ */
+import { createReadStream, type ReadStream, readdirSync, rmSync } from "node:fs";
+import { mkdir, open, rename, rm, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { BlobFiles } from "./blob-files.js";
+import { type Db, openDatabase } from "./database.js";
+
+export interface BucketRecord {
+  readonly name: string;
+  readonly createdMs: number;
+  /** The bucket's CORS configuration as stored (S3 XML), if any. */
+  readonly cors: string | undefined;
+}
+
+export interface Segment {
+  readonly blob: string;
+  readonly size: number;
+}
+
+/** What a client stored with an object besides its bytes. */
+export interface ObjectAttributes {
+  readonly contentType: string | undefined;
+  /** Cache-Control, Content-Disposition, Content-Encoding, Content-Language, Expires. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** `x-amz-meta-*`, names lower-case without the prefix. */
+  readonly metadata: Readonly<Record<string, string>>;
+  /** `x-amz-checksum-*` values, base64, by algorithm. */
+  readonly checksums: Readonly<Record<string, string>>;
+}
+
+export interface ObjectRecord extends ObjectAttributes {
+  readonly bucket: string;
+  readonly key: string;
+  readonly size: number;
+  /** Without quotes: hex MD5, or `hex-N` for a multipart upload. */
+  readonly etag: string;
+  readonly lastModifiedMs: number;
+  readonly partsCount: number | undefined;
+  readonly segments: readonly Segment[];
+}
+
+/** A blob whose bytes are on disk, fsynced, not yet named by any metadata. */
+export interface TempBlob {
+  readonly id: string;
+  readonly size: number;
+}
+
+/** Decides a write's condition against the object the key holds at commit time: undefined to go ahead. */
+export type ConditionCheck<F> = (current: { readonly etag: string } | undefined) => F | undefined;
+
+export type CommitResult<F> =
+  | { readonly ok: true; readonly record: ObjectRecord }
+  | { readonly ok: false; readonly reason: "no-bucket" }
+  | { readonly ok: false; readonly reason: "condition"; readonly failure: F };
+
+export interface ListOptions {
+  readonly prefix: string;
+  readonly delimiter: string | undefined;
+  /** Entries up to and including this key (or common prefix) are skipped. */
+  readonly after: string | undefined;
+  readonly maxKeys: number;
+}
+
+export interface ListPage {
+  readonly objects: ObjectRecord[];
+  readonly commonPrefixes: string[];
+  readonly isTruncated: boolean;
+  /** The last key or common prefix returned, to continue after. */
+  readonly last: string | undefined;
+}
+
+interface ObjectRow {
+  bucket: string;
+  key: Buffer;
+  size: number;
+  etag: string;
+  last_modified_ms: number;
+  content_type: string | null;
+  headers: string;
+  metadata: string;
+  checksums: string;
+  parts_count: number | null;
+  segments: string;
+}
+
+/** Bytes per read when serving a blob. */
+const READ_CHUNK_BYTES = 256 * 1024;
+
+export class ObjectStorage {
+  readonly #db: Db;
+  readonly #files: BlobFiles;
+  readonly #statements;
+
+  private constructor(dataDir: string) {
+    this.#files = new BlobFiles(dataDir);
+    this.#db = openDatabase(join(dataDir, "metadata.sqlite3"));
+    const db = this.#db;
+    this.#statements = {
+      listBuckets: db.prepare<[], { name: string; created_ms: number; cors: string | null }>(
+        "SELECT name, created_ms, cors FROM buckets ORDER BY name",
+      ),
+      getBucket: db.prepare<[string], { name: string; created_ms: number; cors: string | null }>(
+        "SELECT name, created_ms, cors FROM buckets WHERE name = ?",
+      ),
+      insertBucket: db.prepare<[string, number]>(
+        "INSERT OR IGNORE INTO buckets (name, created_ms) VALUES (?, ?)",
+      ),
+      deleteBucket: db.prepare<[string]>("DELETE FROM buckets WHERE name = ?"),
+      anyObject: db.prepare<[string], { one: number }>(
+        "SELECT 1 AS one FROM objects WHERE bucket = ? LIMIT 1",
+      ),
+      setCors: db.prepare<[string | null, string]>("UPDATE buckets SET cors = ? WHERE name = ?"),
+      getObject: db.prepare<[string, Buffer], ObjectRow>(
+        "SELECT * FROM objects WHERE bucket = ? AND key = ?",
+      ),
+      upsertObject: db.prepare(
+        `INSERT INTO objects (bucket, key, size, etag, last_modified_ms, content_type, headers, metadata, checksums, parts_count, segments)
+         VALUES (@bucket, @key, @size, @etag, @last_modified_ms, @content_type, @headers, @metadata, @checksums, @parts_count, @segments)
+         ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag,
+           last_modified_ms = excluded.last_modified_ms, content_type = excluded.content_type,
+           headers = excluded.headers, metadata = excluded.metadata, checksums = excluded.checksums,
+           parts_count = excluded.parts_count, segments = excluded.segments`,
+      ),
+      deleteObject: db.prepare<[string, Buffer]>(
+        "DELETE FROM objects WHERE bucket = ? AND key = ?",
+      ),
+      listFrom: db.prepare<[string, Buffer, number], ObjectRow>(
+        "SELECT * FROM objects WHERE bucket = ? AND key > ? ORDER BY key LIMIT ?",
+      ),
+      listFromInclusive: db.prepare<[string, Buffer, number], ObjectRow>(
+        "SELECT * FROM objects WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?",
+      ),
+      listFromStart: db.prepare<[string, number], ObjectRow>(
+        "SELECT * FROM objects WHERE bucket = ? ORDER BY key LIMIT ?",
+      ),
+      allSegments: db.prepare<[], { segments: string }>("SELECT segments FROM objects"),
+    };
+  }
+
+  /** Opens (creating if needed) the store in `dataDir` and removes what a crash left. */
+  static open(dataDir: string): ObjectStorage {
+    const storage = new ObjectStorage(dataDir);
+    storage.recover();
+    return storage;
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  /**
+   * Removes temporary files (writes a crash interrupted) and blobs no metadata names
+   * (written and renamed, but the crash came before the metadata commit, or an old
+   * version whose removal the crash interrupted).
+   */
+  recover(): { temporary: number; orphans: number } {
+    let temporary = 0;
+    for (const name of readdirSync(this.#files.tmpDir)) {
+      rmSync(join(this.#files.tmpDir, name), { force: true, recursive: true });
+      temporary++;
+    }
+    const referenced = new Set<string>();
+    for (const row of this.#statements.allSegments.iterate()) {
+      for (const segment of parseSegments(row.segments)) referenced.add(segment.blob);
+    }
+    let orphans = 0;
+    for (const dir of readdirSync(this.#files.blobsDir)) {
+      for (const name of readdirSync(join(this.#files.blobsDir, dir))) {
+        if (BlobFiles.isId(name) && referenced.has(name)) continue;
+        rmSync(join(this.#files.blobsDir, dir, name), { force: true });
+        orphans++;
+      }
+    }
+    return { temporary, orphans };
+  }
+
+  // Buckets
+
+  listBuckets(): BucketRecord[] {
+    return this.#statements.listBuckets.all().map(toBucket);
+  }
+
+  getBucket(name: string): BucketRecord | undefined {
+    const row = this.#statements.getBucket.get(name);
+    return row ? toBucket(row) : undefined;
+  }
+
+  /** False when the bucket already exists. */
+  createBucket(name: string, nowMs: number): boolean {
+    return this.#statements.insertBucket.run(name, nowMs).changes === 1;
+  }
+
+  deleteBucket(name: string): "deleted" | "missing" | "not-empty" {
+    return this.#db.transaction(() => {
+      if (!this.#statements.getBucket.get(name)) return "missing" as const;
+      if (this.#statements.anyObject.get(name)) return "not-empty" as const;
+      this.#statements.deleteBucket.run(name);
+      return "deleted" as const;
+    })();
+  }
+
+  /** False when the bucket does not exist. */
+  setCors(bucket: string, cors: string | undefined): boolean {
+    return this.#statements.setCors.run(cors ?? null, bucket).changes === 1;
+  }
+
+  // Objects
+
+  getObject(bucket: string, key: string): ObjectRecord | undefined {
+    const row = this.#statements.getObject.get(bucket, Buffer.from(key, "utf8"));
+    return row ? toObject(row) : undefined;
+  }
+
+  /**
+   * Streams `source` to a temporary file and fsyncs it. On any error the file is removed
+   * and the error rethrown: nothing half-written survives.
+   */
+  async writeTemp(source: AsyncIterable<Uint8Array>): Promise<TempBlob> {
+    const id = this.#files.newId();
+    const path = this.#files.tmpPath(id);
+    const file = await open(path, "wx");
+    let size = 0;
+    try {
+      for await (const chunk of source) {
+        let offset = 0;
+        while (offset < chunk.length) {
+          const { bytesWritten } = await file.write(chunk, offset, chunk.length - offset);
+          offset += bytesWritten;
+        }
+        size += chunk.length;
+      }
+      await file.datasync();
+    } catch (error) {
+      await file.close().catch(() => {});
+      await rm(path, { force: true });
+      throw error;
+    }
+    await file.close();
+    return { id, size };
+  }
+
+  async discard(temp: TempBlob): Promise<void> {
+    await rm(this.#files.tmpPath(temp.id), { force: true });
+  }
+
+  /**
+   * Makes a temporary blob the object `bucket/key`, if the bucket exists and the
+   * condition holds at the moment of the commit. The blob moves into place (fsynced
+   * rename) before the metadata names it; the replaced object's blobs are removed after.
+   */
+  async commitObject<F>(
+    bucket: string,
+    key: string,
+    temp: TempBlob,
+    fields: Omit<ObjectRecord, "bucket" | "key" | "segments" | "size">,
+    condition: ConditionCheck<F>,
+  ): Promise<CommitResult<F>> {
+    const finalPath = await this.#place(temp);
+    const segments = [{ blob: temp.id, size: temp.size }];
+    const result = this.#commit(bucket, key, { ...fields, size: temp.size, segments }, condition);
+    if (!result.ok) {
+      await rm(finalPath, { force: true });
+      return result;
+    }
+    await this.#removeBlobs(result.replaced);
+    return { ok: true, record: result.record };
+  }
+
+  /** Removes the object, if any; true when there was one. */
+  async deleteObject(bucket: string, key: string): Promise<boolean> {
+    const keyBytes = Buffer.from(key, "utf8");
+    const removed = this.#db.transaction(() => {
+      const row = this.#statements.getObject.get(bucket, keyBytes);
+      if (!row) return undefined;
+      this.#statements.deleteObject.run(bucket, keyBytes);
+      return parseSegments(row.segments);
+    })();
+    if (removed === undefined) return false;
+    await this.#removeBlobs(removed);
+    return true;
+  }
+
+  /**
+   * Copies an object's bytes into a new temporary blob (a copy is an object of its own:
+   * deleting the source must not touch it).
+   */
+  async copyToTemp(record: ObjectRecord): Promise<TempBlob> {
+    return this.writeTemp(this.read(record));
+  }
+
+  /** The object's bytes, or a range of them (`end` inclusive), as a stream of chunks. */
+  async *read(record: ObjectRecord, start = 0, end = record.size - 1): AsyncGenerator<Uint8Array> {
+    let base = 0;
+    for (const segment of record.segments) {
+      const segmentEnd = base + segment.size - 1;
+      if (segmentEnd >= start && base <= end) {
+        const stream: ReadStream = createReadStream(this.#files.blobPath(segment.blob), {
+          start: Math.max(0, start - base),
+          end: Math.min(segment.size - 1, end - base),
+          highWaterMark: READ_CHUNK_BYTES,
+        });
+        for await (const chunk of stream) yield chunk as Buffer;
+      }
+      base += segment.size;
+      if (base > end) break;
+    }
+  }
+
+  /**
+   * One page of a bucket's keys in S3's order, grouping keys that share a prefix up to
+   * the delimiter into common prefixes. A group is skipped in one step, so a page costs
+   * queries in proportion to what it returns, not to what it skips.
+   */
+  listObjects(bucket: string, options: ListOptions): ListPage {
+    const { prefix, delimiter, maxKeys } = options;
+    const prefixBytes = Buffer.from(prefix, "utf8");
+    const after = options.after === undefined ? undefined : Buffer.from(options.after, "utf8");
+    const objects: ObjectRecord[] = [];
+    const commonPrefixes: string[] = [];
+    let last: string | undefined;
+    const page = (isTruncated: boolean): ListPage => ({
+      objects,
+      commonPrefixes,
+      isTruncated,
+      last,
+    });
+    if (maxKeys <= 0) return page(false);
+
+    // Start strictly after `after`, or at the prefix, whichever is later.
+    let cursor: { key: Buffer; inclusive: boolean } | undefined =
+      after !== undefined && Buffer.compare(after, prefixBytes) >= 0
+        ? { key: after, inclusive: false }
+        : prefixBytes.length > 0
+          ? { key: prefixBytes, inclusive: true }
+          : undefined;
+    const batch = Math.min(maxKeys + 1, 1001);
+    for (;;) {
+      const rows: ObjectRow[] =
+        cursor === undefined
+          ? this.#statements.listFromStart.all(bucket, batch)
+          : cursor.inclusive
+            ? this.#statements.listFromInclusive.all(bucket, cursor.key, batch)
+            : this.#statements.listFrom.all(bucket, cursor.key, batch);
+      let jumped = false;
+      for (const row of rows) {
+        if (!startsWith(row.key, prefixBytes)) return page(false);
+        if (objects.length + commonPrefixes.length === maxKeys) return page(true);
+        const key = row.key.toString("utf8");
+        const group = delimiter ? commonPrefixOf(key, prefix, delimiter) : undefined;
+        if (group === undefined) {
+          objects.push(toObject(row));
+          last = key;
+          cursor = { key: row.key, inclusive: false };
+          continue;
+        }
+        const groupBytes = Buffer.from(group, "utf8");
+        // A continuation may resume inside a group it already returned.
+        if (after === undefined || Buffer.compare(groupBytes, after) > 0) {
+          commonPrefixes.push(group);
+          last = group;
+        }
+        // No UTF-8 byte is 0xFF, so this sorts after every key in the group.
+        cursor = { key: Buffer.concat([groupBytes, Buffer.from([0xff])]), inclusive: false };
+        jumped = true;
+        break;
+      }
+      if (!jumped && rows.length < batch) return page(false);
+    }
+  }
+
+  async #place(temp: TempBlob): Promise<string> {
+    const dir = this.#files.blobDir(temp.id);
+    await mkdir(dir, { recursive: true });
+    const finalPath = this.#files.blobPath(temp.id);
+    await rename(this.#files.tmpPath(temp.id), finalPath);
+    // The rename is durable only once the directory is.
+    const handle = await open(dir, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return finalPath;
+  }
+
+  #commit<F>(
+    bucket: string,
+    key: string,
+    fields: Omit<ObjectRecord, "bucket" | "key">,
+    condition: ConditionCheck<F>,
+  ):
+    | { ok: true; record: ObjectRecord; replaced: readonly Segment[] }
+    | { ok: false; reason: "no-bucket" }
+    | { ok: false; reason: "condition"; failure: F } {
+    const keyBytes = Buffer.from(key, "utf8");
+    return this.#db.transaction(() => {
+      if (!this.#statements.getBucket.get(bucket))
+        return { ok: false as const, reason: "no-bucket" as const };
+      const current = this.#statements.getObject.get(bucket, keyBytes);
+      const failure = condition(current);
+      if (failure !== undefined)
+        return { ok: false as const, reason: "condition" as const, failure };
+      const record: ObjectRecord = { bucket, key, ...fields };
+      this.#statements.upsertObject.run(toRow(record, keyBytes));
+      return {
+        ok: true as const,
+        record,
+        replaced: current ? parseSegments(current.segments) : [],
+      };
+    })();
+  }
+
+  async #removeBlobs(segments: readonly Segment[]): Promise<void> {
+    // A failure here leaves an orphan that recover() removes; the commit stands.
+    await Promise.all(segments.map((s) => unlink(this.#files.blobPath(s.blob)).catch(() => {})));
+  }
+}
+
+function toBucket(row: { name: string; created_ms: number; cors: string | null }): BucketRecord {
+  return { name: row.name, createdMs: row.created_ms, cors: row.cors ?? undefined };
+}
+
+function toObject(row: ObjectRow): ObjectRecord {
+  return {
+    bucket: row.bucket,
+    key: row.key.toString("utf8"),
+    size: row.size,
+    etag: row.etag,
+    lastModifiedMs: row.last_modified_ms,
+    contentType: row.content_type ?? undefined,
+    headers: JSON.parse(row.headers),
+    metadata: JSON.parse(row.metadata),
+    checksums: JSON.parse(row.checksums),
+    partsCount: row.parts_count ?? undefined,
+    segments: parseSegments(row.segments),
+  };
+}
+
+function toRow(record: ObjectRecord, key: Buffer): ObjectRow {
+  return {
+    bucket: record.bucket,
+    key,
+    size: record.size,
+    etag: record.etag,
+    last_modified_ms: record.lastModifiedMs,
+    content_type: record.contentType ?? null,
+    headers: JSON.stringify(record.headers),
+    metadata: JSON.stringify(record.metadata),
+    checksums: JSON.stringify(record.checksums),
+    parts_count: record.partsCount ?? null,
+    segments: record.segments.map((s) => `${s.blob}:${s.size}`).join(" "),
+  };
+}
+
+function parseSegments(text: string): Segment[] {
+  if (text === "") return [];
+  return text.split(" ").map((part) => {
+    const [blob = "", size = "0"] = part.split(":");
+    return { blob, size: Number(size) };
+  });
+}
+
+function startsWith(bytes: Buffer, prefix: Buffer): boolean {
+  return (
+    bytes.length >= prefix.length && bytes.compare(prefix, 0, prefix.length, 0, prefix.length) === 0
+  );
+}
+
+/** The common prefix `key` rolls up into, or undefined when it has no delimiter past the prefix. */
+function commonPrefixOf(key: string, prefix: string, delimiter: string): string | undefined {
+  const at = key.indexOf(delimiter, prefix.length);
+  return at < 0 ? undefined : key.slice(0, at + delimiter.length);
+}
