@@ -26,7 +26,11 @@ export interface Flavor {
   readonly expiredCode: "ExpiredRequest" | "AccessDenied";
   /** An unknown access key: R2 says 401 Unauthorized, AWS 403 InvalidAccessKeyId. */
   readonly unknownKey: { readonly code: string; readonly status: number; readonly message: string };
+  /** Incomplete multipart uploads are aborted this long after they began (R2: 7 days). */
+  readonly abandonedUploadMs: number | undefined;
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export const FLAVORS: Readonly<Record<FlavorName, Flavor>> = {
   r2: {
@@ -39,6 +43,8 @@ export const FLAVORS: Readonly<Record<FlavorName, Flavor>> = {
     maxMetadataBytes: 8192,
     expiredCode: "ExpiredRequest",
     unknownKey: { code: "Unauthorized", status: 401, message: "Unauthorized" },
+    // R2: "incomplete uploads will be automatically aborted after 7 days".
+    abandonedUploadMs: 7 * DAY_MS,
   },
   s3: {
     name: "s3",
@@ -53,6 +59,8 @@ export const FLAVORS: Readonly<Record<FlavorName, Flavor>> = {
       status: 403,
       message: "The AWS Access Key Id you provided does not exist in our records.",
     },
+    // S3 keeps incomplete uploads until a lifecycle rule says otherwise.
+    abandonedUploadMs: undefined,
   },
 };
 

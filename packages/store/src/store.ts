@@ -10,6 +10,8 @@ import { createHandler, type Handler } from "./http/handler.js";
 import { nodeListener, onClientError, type RequestLogEntry } from "./node-adapter.js";
 import { ObjectStorage } from "./storage/object-storage.js";
 
+const REAP_INTERVAL_MS = 60 * 60 * 1000;
+
 export interface StoreOptions {
   readonly dataDir: string;
   /** One or more key pairs the store accepts. */
@@ -19,6 +21,11 @@ export interface StoreOptions {
   /** Hosts under which `<bucket>.<host>` addresses a bucket; default `localhost`. */
   readonly virtualHostSuffixes?: readonly string[];
   readonly log?: (entry: RequestLogEntry) => void;
+  /**
+   * Abort multipart uploads left incomplete this long (default: the flavor's, R2's
+   * 7 days; none for s3). Checked at start and hourly.
+   */
+  readonly abandonedUploadMs?: number;
   readonly onInternalError?: (error: unknown) => void;
 }
 
@@ -39,11 +46,26 @@ export function createStore(options: StoreOptions): Store {
     : [options.credentials as Credentials]) {
     keys.set(c.accessKeyId, c.secretAccessKey);
   }
+  const base = FLAVORS[options.flavor ?? "r2"];
+  const flavor = {
+    ...base,
+    abandonedUploadMs: options.abandonedUploadMs ?? base.abandonedUploadMs,
+  };
+  const now = options.now ?? (() => new Date());
+  const reap = () => {
+    if (flavor.abandonedUploadMs === undefined) return;
+    storage.uploads.reap(now().getTime() - flavor.abandonedUploadMs).catch((error) => {
+      console.error("sluice store: reaping abandoned uploads failed:", error);
+    });
+  };
+  reap();
+  const reaper = setInterval(reap, REAP_INTERVAL_MS);
+  reaper.unref();
   const handler = createHandler({
     storage,
-    flavor: FLAVORS[options.flavor ?? "r2"],
+    flavor,
     lookupSecret: (id) => keys.get(id),
-    ...(options.now ? { now: options.now } : {}),
+    now,
     ...(options.virtualHostSuffixes ? { virtualHostSuffixes: options.virtualHostSuffixes } : {}),
     onInternalError:
       options.onInternalError ?? ((error) => console.error("sluice store: internal error:", error)),
@@ -82,6 +104,7 @@ export function createStore(options: StoreOptions): Store {
           closing.closeIdleConnections();
         });
       }
+      clearInterval(reaper);
       storage.close();
     },
   };

@@ -24,7 +24,14 @@ export type Operation =
   | "CopyObject"
   | "GetObject"
   | "HeadObject"
-  | "DeleteObject";
+  | "DeleteObject"
+  | "CreateMultipartUpload"
+  | "UploadPart"
+  | "UploadPartCopy"
+  | "CompleteMultipartUpload"
+  | "AbortMultipartUpload"
+  | "ListParts"
+  | "ListMultipartUploads";
 
 export type Detected =
   | { readonly kind: "operation"; readonly operation: Operation }
@@ -155,6 +162,13 @@ const IMPLEMENTED: ReadonlySet<string> = new Set<Operation>([
   "GetObject",
   "HeadObject",
   "DeleteObject",
+  "CreateMultipartUpload",
+  "UploadPart",
+  "UploadPartCopy",
+  "CompleteMultipartUpload",
+  "AbortMultipartUpload",
+  "ListParts",
+  "ListMultipartUploads",
 ]);
 
 export function detect(request: S3Request): Detected {

@@ -11,6 +11,7 @@ import { authenticate } from "./authenticate.js";
 import { actualCorsHeaders, CorsCache, preflight } from "./bucket-cors.js";
 import { detect, type Operation } from "./detect.js";
 import type { OperationContext, OperationHandler } from "./operation.js";
+import { AbortMultipartUpload } from "./operations/abort-multipart-upload.js";
 import { DeleteBucketCors, GetBucketCors, PutBucketCors } from "./operations/bucket-cors.js";
 import {
   CreateBucket,
@@ -19,12 +20,18 @@ import {
   HeadBucket,
   ListBuckets,
 } from "./operations/buckets.js";
+import { CompleteMultipartUpload } from "./operations/complete-multipart-upload.js";
 import { CopyObject } from "./operations/copy-object.js";
+import { CreateMultipartUpload } from "./operations/create-multipart-upload.js";
 import { DeleteObject } from "./operations/delete-object.js";
 import { DeleteObjects } from "./operations/delete-objects.js";
 import { GetObject, HeadObject } from "./operations/get-object.js";
+import { ListMultipartUploads } from "./operations/list-multipart-uploads.js";
 import { ListObjects, ListObjectsV2 } from "./operations/list-objects.js";
+import { ListParts } from "./operations/list-parts.js";
 import { PutObject } from "./operations/put-object.js";
+import { UploadPart } from "./operations/upload-part.js";
+import { UploadPartCopy } from "./operations/upload-part-copy.js";
 import { errorXml, S3Error } from "./s3-error.js";
 import {
   type Addressing,
@@ -50,6 +57,13 @@ const OPERATIONS: Readonly<Record<Operation, OperationHandler>> = {
   GetObject,
   HeadObject,
   DeleteObject,
+  CreateMultipartUpload,
+  UploadPart,
+  UploadPartCopy,
+  CompleteMultipartUpload,
+  AbortMultipartUpload,
+  ListParts,
+  ListMultipartUploads,
 };
 
 export interface HandlerOptions extends Partial<Addressing> {

@@ -8,7 +8,14 @@
  */
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
+import { mkdir, open, rename, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
+
+/** A blob whose bytes are on disk, fsynced, not yet named by any metadata. */
+export interface TempBlob {
+  readonly id: string;
+  readonly size: number;
+}
 
 const BLOB_ID = /^[0-9a-f]{32}$/;
 
@@ -37,6 +44,58 @@ export class BlobFiles {
 
   blobPath(id: string): string {
     return join(this.blobDir(id), id);
+  }
+
+  /**
+   * Streams `source` to a temporary file and fsyncs it. On any error the file is removed
+   * and the error rethrown: nothing half-written survives.
+   */
+  async writeTemp(source: AsyncIterable<Uint8Array>): Promise<TempBlob> {
+    const id = this.newId();
+    const path = this.tmpPath(id);
+    const file = await open(path, "wx");
+    let size = 0;
+    try {
+      for await (const chunk of source) {
+        let offset = 0;
+        while (offset < chunk.length) {
+          const { bytesWritten } = await file.write(chunk, offset, chunk.length - offset);
+          offset += bytesWritten;
+        }
+        size += chunk.length;
+      }
+      await file.datasync();
+    } catch (error) {
+      await file.close().catch(() => {});
+      await rm(path, { force: true });
+      throw error;
+    }
+    await file.close();
+    return { id, size };
+  }
+
+  async discard(temp: TempBlob): Promise<void> {
+    await rm(this.tmpPath(temp.id), { force: true });
+  }
+
+  /** Moves a temporary blob into place, durably (the directory is fsynced too). */
+  async place(temp: TempBlob): Promise<string> {
+    const dir = this.blobDir(temp.id);
+    await mkdir(dir, { recursive: true });
+    const finalPath = this.blobPath(temp.id);
+    await rename(this.tmpPath(temp.id), finalPath);
+    const handle = await open(dir, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return finalPath;
+  }
+
+  /** Removes blobs no metadata names any more. A failure leaves an orphan that start-up removes. */
+  async remove(blobs: readonly { readonly blob: string }[]): Promise<void> {
+    await Promise.all(blobs.map((s) => unlink(this.blobPath(s.blob)).catch(() => {})));
   }
 
   static isId(name: string): boolean {

@@ -31,6 +31,41 @@ CREATE TABLE IF NOT EXISTS objects (
   segments TEXT NOT NULL,
   PRIMARY KEY (bucket, key)
 ) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS uploads (
+  upload_id TEXT PRIMARY KEY,
+  bucket TEXT NOT NULL,
+  key BLOB NOT NULL,
+  initiated_ms INTEGER NOT NULL,
+  content_type TEXT,
+  headers TEXT NOT NULL,
+  metadata TEXT NOT NULL,
+  checksum_algorithm TEXT,
+  -- "absent" when created with If-None-Match: *, carried to completion.
+  condition TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, upload_id);
+
+CREATE TABLE IF NOT EXISTS parts (
+  upload_id TEXT NOT NULL,
+  part_number INTEGER NOT NULL,
+  blob TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  etag TEXT NOT NULL,
+  checksums TEXT NOT NULL,
+  last_modified_ms INTEGER NOT NULL,
+  PRIMARY KEY (upload_id, part_number)
+) WITHOUT ROWID;
+
+-- Completed uploads, so that completing again with the same parts answers as S3 does.
+CREATE TABLE IF NOT EXISTS completed_uploads (
+  upload_id TEXT PRIMARY KEY,
+  bucket TEXT NOT NULL,
+  key BLOB NOT NULL,
+  etag TEXT NOT NULL,
+  parts TEXT NOT NULL,
+  completed_ms INTEGER NOT NULL
+) WITHOUT ROWID;
 `;
 
 export function openDatabase(path: string): Db {

@@ -9,10 +9,13 @@
  * layer to turn into S3 errors.
  */
 import { createReadStream, type ReadStream, readdirSync, rmSync } from "node:fs";
-import { mkdir, open, rename, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { BlobFiles } from "./blob-files.js";
+import { BlobFiles, type TempBlob } from "./blob-files.js";
+
+export type { TempBlob };
+
 import { type Db, openDatabase } from "./database.js";
+import { MultipartUploads } from "./multipart-uploads.js";
 
 export interface BucketRecord {
   readonly name: string;
@@ -46,12 +49,6 @@ export interface ObjectRecord extends ObjectAttributes {
   readonly lastModifiedMs: number;
   readonly partsCount: number | undefined;
   readonly segments: readonly Segment[];
-}
-
-/** A blob whose bytes are on disk, fsynced, not yet named by any metadata. */
-export interface TempBlob {
-  readonly id: string;
-  readonly size: number;
 }
 
 /** Decides a write's condition against the object the key holds at commit time: undefined to go ahead. */
@@ -92,16 +89,23 @@ interface ObjectRow {
   segments: string;
 }
 
+export type ObjectRowWrite<F> =
+  | { readonly ok: true; readonly record: ObjectRecord; readonly replaced: readonly Segment[] }
+  | { readonly ok: false; readonly reason: "no-bucket" }
+  | { readonly ok: false; readonly reason: "condition"; readonly failure: F };
+
 /** Bytes per read when serving a blob. */
 const READ_CHUNK_BYTES = 256 * 1024;
 
 export class ObjectStorage {
   readonly #db: Db;
-  readonly #files: BlobFiles;
+  /** Internal: shared with the multipart uploads of the same store. */
+  readonly files: BlobFiles;
+  readonly uploads: MultipartUploads;
   readonly #statements;
 
   private constructor(dataDir: string) {
-    this.#files = new BlobFiles(dataDir);
+    this.files = new BlobFiles(dataDir);
     this.#db = openDatabase(join(dataDir, "metadata.sqlite3"));
     const db = this.#db;
     this.#statements = {
@@ -144,6 +148,7 @@ export class ObjectStorage {
       ),
       allSegments: db.prepare<[], { segments: string }>("SELECT segments FROM objects"),
     };
+    this.uploads = new MultipartUploads(db, this.files, this);
   }
 
   /** Opens (creating if needed) the store in `dataDir` and removes what a crash left. */
@@ -164,19 +169,20 @@ export class ObjectStorage {
    */
   recover(): { temporary: number; orphans: number } {
     let temporary = 0;
-    for (const name of readdirSync(this.#files.tmpDir)) {
-      rmSync(join(this.#files.tmpDir, name), { force: true, recursive: true });
+    for (const name of readdirSync(this.files.tmpDir)) {
+      rmSync(join(this.files.tmpDir, name), { force: true, recursive: true });
       temporary++;
     }
     const referenced = new Set<string>();
     for (const row of this.#statements.allSegments.iterate()) {
       for (const segment of parseSegments(row.segments)) referenced.add(segment.blob);
     }
+    for (const blob of this.uploads.referencedBlobs()) referenced.add(blob);
     let orphans = 0;
-    for (const dir of readdirSync(this.#files.blobsDir)) {
-      for (const name of readdirSync(join(this.#files.blobsDir, dir))) {
+    for (const dir of readdirSync(this.files.blobsDir)) {
+      for (const name of readdirSync(join(this.files.blobsDir, dir))) {
         if (BlobFiles.isId(name) && referenced.has(name)) continue;
-        rmSync(join(this.#files.blobsDir, dir, name), { force: true });
+        rmSync(join(this.files.blobsDir, dir, name), { force: true });
         orphans++;
       }
     }
@@ -220,36 +226,13 @@ export class ObjectStorage {
     return row ? toObject(row) : undefined;
   }
 
-  /**
-   * Streams `source` to a temporary file and fsyncs it. On any error the file is removed
-   * and the error rethrown: nothing half-written survives.
-   */
-  async writeTemp(source: AsyncIterable<Uint8Array>): Promise<TempBlob> {
-    const id = this.#files.newId();
-    const path = this.#files.tmpPath(id);
-    const file = await open(path, "wx");
-    let size = 0;
-    try {
-      for await (const chunk of source) {
-        let offset = 0;
-        while (offset < chunk.length) {
-          const { bytesWritten } = await file.write(chunk, offset, chunk.length - offset);
-          offset += bytesWritten;
-        }
-        size += chunk.length;
-      }
-      await file.datasync();
-    } catch (error) {
-      await file.close().catch(() => {});
-      await rm(path, { force: true });
-      throw error;
-    }
-    await file.close();
-    return { id, size };
+  /** Streams `source` to an fsynced temporary blob; on any error nothing remains. */
+  writeTemp(source: AsyncIterable<Uint8Array>): Promise<TempBlob> {
+    return this.files.writeTemp(source);
   }
 
-  async discard(temp: TempBlob): Promise<void> {
-    await rm(this.#files.tmpPath(temp.id), { force: true });
+  discard(temp: TempBlob): Promise<void> {
+    return this.files.discard(temp);
   }
 
   /**
@@ -264,14 +247,14 @@ export class ObjectStorage {
     fields: Omit<ObjectRecord, "bucket" | "key" | "segments" | "size">,
     condition: ConditionCheck<F>,
   ): Promise<CommitResult<F>> {
-    const finalPath = await this.#place(temp);
+    await this.files.place(temp);
     const segments = [{ blob: temp.id, size: temp.size }];
     const result = this.#commit(bucket, key, { ...fields, size: temp.size, segments }, condition);
     if (!result.ok) {
-      await rm(finalPath, { force: true });
+      await this.files.remove(segments);
       return result;
     }
-    await this.#removeBlobs(result.replaced);
+    await this.files.remove(result.replaced);
     return { ok: true, record: result.record };
   }
 
@@ -285,7 +268,7 @@ export class ObjectStorage {
       return parseSegments(row.segments);
     })();
     if (removed === undefined) return false;
-    await this.#removeBlobs(removed);
+    await this.files.remove(removed);
     return true;
   }
 
@@ -303,7 +286,7 @@ export class ObjectStorage {
     for (const segment of record.segments) {
       const segmentEnd = base + segment.size - 1;
       if (segmentEnd >= start && base <= end) {
-        const stream: ReadStream = createReadStream(this.#files.blobPath(segment.blob), {
+        const stream: ReadStream = createReadStream(this.files.blobPath(segment.blob), {
           start: Math.max(0, start - base),
           end: Math.min(segment.size - 1, end - base),
           highWaterMark: READ_CHUNK_BYTES,
@@ -377,51 +360,28 @@ export class ObjectStorage {
     }
   }
 
-  async #place(temp: TempBlob): Promise<string> {
-    const dir = this.#files.blobDir(temp.id);
-    await mkdir(dir, { recursive: true });
-    const finalPath = this.#files.blobPath(temp.id);
-    await rename(this.#files.tmpPath(temp.id), finalPath);
-    // The rename is durable only once the directory is.
-    const handle = await open(dir, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    return finalPath;
-  }
-
   #commit<F>(
     bucket: string,
     key: string,
     fields: Omit<ObjectRecord, "bucket" | "key">,
     condition: ConditionCheck<F>,
-  ):
-    | { ok: true; record: ObjectRecord; replaced: readonly Segment[] }
-    | { ok: false; reason: "no-bucket" }
-    | { ok: false; reason: "condition"; failure: F } {
-    const keyBytes = Buffer.from(key, "utf8");
-    return this.#db.transaction(() => {
-      if (!this.#statements.getBucket.get(bucket))
-        return { ok: false as const, reason: "no-bucket" as const };
-      const current = this.#statements.getObject.get(bucket, keyBytes);
-      const failure = condition(current);
-      if (failure !== undefined)
-        return { ok: false as const, reason: "condition" as const, failure };
-      const record: ObjectRecord = { bucket, key, ...fields };
-      this.#statements.upsertObject.run(toRow(record, keyBytes));
-      return {
-        ok: true as const,
-        record,
-        replaced: current ? parseSegments(current.segments) : [],
-      };
-    })();
+  ): ObjectRowWrite<F> {
+    return this.#db.transaction(() => this.writeObjectRow({ bucket, key, ...fields }, condition))();
   }
 
-  async #removeBlobs(segments: readonly Segment[]): Promise<void> {
-    // A failure here leaves an orphan that recover() removes; the commit stands.
-    await Promise.all(segments.map((s) => unlink(this.#files.blobPath(s.blob)).catch(() => {})));
+  /**
+   * Internal, to be called inside a transaction: writes the object's row if its bucket
+   * exists and the condition holds against the current object, and says which blobs
+   * the replaced object had.
+   */
+  writeObjectRow<F>(record: ObjectRecord, condition: ConditionCheck<F>): ObjectRowWrite<F> {
+    if (!this.#statements.getBucket.get(record.bucket)) return { ok: false, reason: "no-bucket" };
+    const keyBytes = Buffer.from(record.key, "utf8");
+    const current = this.#statements.getObject.get(record.bucket, keyBytes);
+    const failure = condition(current);
+    if (failure !== undefined) return { ok: false, reason: "condition", failure };
+    this.#statements.upsertObject.run(toRow(record, keyBytes));
+    return { ok: true, record, replaced: current ? parseSegments(current.segments) : [] };
   }
 }
 
@@ -445,7 +405,7 @@ function toObject(row: ObjectRow): ObjectRecord {
   };
 }
 
-function toRow(record: ObjectRecord, key: Buffer): ObjectRow {
+export function toRow(record: ObjectRecord, key: Buffer): ObjectRow {
   return {
     bucket: record.bucket,
     key,
@@ -461,7 +421,7 @@ function toRow(record: ObjectRecord, key: Buffer): ObjectRow {
   };
 }
 
-function parseSegments(text: string): Segment[] {
+export function parseSegments(text: string): Segment[] {
   if (text === "") return [];
   return text.split(" ").map((part) => {
     const [blob = "", size = "0"] = part.split(":");

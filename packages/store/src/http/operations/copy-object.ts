@@ -5,6 +5,7 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
  */
 import { percentDecode } from "@sluice/sigv4";
+import type { ObjectRecord } from "../../storage/object-storage.js";
 import {
   checkReadConditions,
   checkWriteCondition,
@@ -27,19 +28,14 @@ export async function CopyObject(context: OperationContext): Promise<Response> {
   const { request, storage, flavor } = context;
   const bucket = requireBucket(context).name;
   const key = requireKey(context);
-  const [sourceBucket, sourceKey] = parseCopySource(
-    request.headers.get("x-amz-copy-source") as string,
-  );
-  if (!storage.getBucket(sourceBucket)) throw noSuchBucket(sourceBucket);
-  const source = storage.getObject(sourceBucket, sourceKey);
-  if (!source) throw noSuchKey(sourceKey);
+  const source = readCopySource(context);
+  const { bucket: sourceBucket, key: sourceKey } = source;
   if (source.size > flavor.maxPutBytes) {
     throw new S3Error(
       "InvalidRequest",
       `The specified copy source is larger than the maximum allowable size for a copy source: ${flavor.maxPutBytes}`,
     );
   }
-  checkCopySourceConditions(request.headers, source);
 
   const directive = request.headers.get("x-amz-metadata-directive") ?? "COPY";
   if (directive !== "COPY" && directive !== "REPLACE") {
@@ -82,6 +78,19 @@ export async function CopyObject(context: OperationContext): Promise<Response> {
       el("ETag", `"${result.record.etag}"`),
     ),
   );
+}
+
+/** The object `x-amz-copy-source` names, its `x-amz-copy-source-if-*` conditions met. */
+export function readCopySource(context: OperationContext): ObjectRecord {
+  const { request, storage } = context;
+  const [sourceBucket, sourceKey] = parseCopySource(
+    request.headers.get("x-amz-copy-source") as string,
+  );
+  if (!storage.getBucket(sourceBucket)) throw noSuchBucket(sourceBucket);
+  const source = storage.getObject(sourceBucket, sourceKey);
+  if (!source) throw noSuchKey(sourceKey);
+  checkCopySourceConditions(request.headers, source);
+  return source;
 }
 
 /** `bucket/key` or `/bucket/key`, URL-encoded, perhaps with `?versionId=`. */

@@ -1,0 +1,148 @@
+/**
+ * CompleteMultipartUpload: the listed parts are checked (order, presence and ETag,
+ * sizes, R2's equal sizes) and become the object in one transaction — no bytes are
+ * copied. Completing again with the same list answers as the first time did, as S3 does.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
+ */
+import { CorsConfigError, readXml, type XmlElement } from "@sluice/cors";
+import { CHECKSUM_ALGORITHMS } from "../../checksums.js";
+import {
+  type WriteConditionFailure,
+  writeCondition,
+  writeConditionError,
+  writeConditionFailure,
+} from "../conditions.js";
+import {
+  checkCompletion,
+  compositeChecksums,
+  type ListedPart,
+  multipartEtag,
+  noSuchUpload,
+} from "../multipart-rules.js";
+import {
+  type OperationContext,
+  readSmallBody,
+  requireBucket,
+  requireKey,
+  xmlResponse,
+} from "../operation.js";
+import { malformedXml, noSuchBucket, S3Error } from "../s3-error.js";
+import { document, el } from "../xml.js";
+
+/** A part list of 10,000 entries with checksums stays well under this. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/** Largest object a completed upload may make: R2 says 5 TiB - 5 GiB, S3 5 TiB. */
+const MAX_OBJECT_BYTES = { r2: 5 * 1024 ** 4 - 5 * 1024 ** 3, s3: 5 * 1024 ** 4 } as const;
+
+export async function CompleteMultipartUpload(context: OperationContext): Promise<Response> {
+  const { request, storage, flavor } = context;
+  const bucket = requireBucket(context).name;
+  const key = requireKey(context);
+  const uploadId = request.query.get("uploadId") ?? "";
+  const listed = parseParts((await readSmallBody(context, MAX_BODY_BYTES)).toString("utf8"));
+  const listing = listed.map((p) => `${p.partNumber}:${p.etag}`).join(" ");
+  const requested = writeCondition(request.headers, flavor.name);
+
+  const result = await storage.uploads.complete<S3Error>(
+    uploadId,
+    listing,
+    context.now().getTime(),
+    (upload, parts) => {
+      if (upload.bucket !== bucket || upload.key !== key)
+        return { ok: false, error: noSuchUpload(uploadId) };
+      let chosen: ReturnType<typeof checkCompletion>;
+      try {
+        chosen = checkCompletion(uploadId, listed, parts, flavor.name);
+      } catch (error) {
+        if (error instanceof S3Error) return { ok: false, error };
+        throw error;
+      }
+      const size = chosen.reduce((sum, part) => sum + part.size, 0);
+      if (size > MAX_OBJECT_BYTES[flavor.name]) {
+        return {
+          ok: false,
+          error: new S3Error(
+            "EntityTooLarge",
+            "Your proposed upload exceeds the maximum allowed size",
+            {
+              ProposedSize: size,
+              MaxSizeAllowed: MAX_OBJECT_BYTES[flavor.name],
+            },
+          ),
+        };
+      }
+      return {
+        ok: true,
+        parts: chosen,
+        record: {
+          contentType: upload.contentType,
+          headers: upload.headers,
+          metadata: upload.metadata,
+          checksums: compositeChecksums(chosen, upload.checksumAlgorithm),
+          etag: multipartEtag(chosen),
+          lastModifiedMs: context.now().getTime(),
+          partsCount: chosen.length,
+        },
+        // The creation's If-None-Match: * and this request's own condition both hold.
+        condition: (current) => {
+          const failure: WriteConditionFailure | undefined =
+            (upload.condition === "absent"
+              ? writeConditionFailure({ kind: "absent" }, current)
+              : undefined) ?? writeConditionFailure(requested, current);
+          return failure === undefined ? undefined : writeConditionError(failure, key);
+        },
+      };
+    },
+  );
+
+  let etag: string;
+  if (result.ok) {
+    etag = result.record.etag;
+  } else if (result.reason === "no-bucket") {
+    throw noSuchBucket(bucket);
+  } else if (result.reason === "refused") {
+    throw result.error;
+  } else {
+    const done = storage.uploads.completed(uploadId);
+    if (!done || done.bucket !== bucket || done.key !== key || done.parts !== listing)
+      throw noSuchUpload(uploadId);
+    etag = done.etag;
+  }
+  return xmlResponse(
+    document(
+      "CompleteMultipartUploadResult",
+      el("Location", `/${bucket}/${key}`),
+      el("Bucket", bucket),
+      el("Key", key),
+      el("ETag", `"${etag}"`),
+    ),
+  );
+}
+
+function parseParts(text: string): ListedPart[] {
+  let root: XmlElement;
+  try {
+    root = readXml(text);
+  } catch (error) {
+    if (error instanceof CorsConfigError) throw malformedXml();
+    throw error;
+  }
+  if (root.name !== "CompleteMultipartUpload") throw malformedXml();
+  return root.children
+    .filter((child) => child.name === "Part")
+    .map((part) => {
+      const number = part.children.find((c) => c.name === "PartNumber")?.text.trim();
+      const etag = part.children.find((c) => c.name === "ETag")?.text.trim();
+      if (number === undefined || etag === undefined || !/^\d{1,5}$/.test(number))
+        throw malformedXml();
+      const checksums: Record<string, string> = {};
+      for (const algorithm of CHECKSUM_ALGORITHMS) {
+        const value = part.children
+          .find((c) => c.name === `Checksum${algorithm.toUpperCase()}`)
+          ?.text.trim();
+        if (value !== undefined) checksums[algorithm] = value;
+      }
+      return { partNumber: Number(number), etag: etag.replace(/^"(.*)"$/, "$1"), checksums };
+    });
+}

@@ -1,0 +1,66 @@
+/**
+ * CreateMultipartUpload: the object's attributes, any `If-None-Match: *` (enforced at
+ * completion) and checksum algorithm are kept with the upload. Under `--flavor r2` the
+ * answer carries the date the upload will be aborted if left incomplete, as R2's does.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html
+ */
+import { isChecksumAlgorithm } from "../../checksums.js";
+import { writeCondition } from "../conditions.js";
+import { attributesFrom } from "../object-headers.js";
+import {
+  httpDate,
+  type OperationContext,
+  requireBucket,
+  requireKey,
+  xmlResponse,
+} from "../operation.js";
+import { noSuchBucket, S3Error } from "../s3-error.js";
+import { document, el } from "../xml.js";
+
+export async function CreateMultipartUpload(context: OperationContext): Promise<Response> {
+  const { request, flavor } = context;
+  const bucket = requireBucket(context).name;
+  const key = requireKey(context);
+  const attributes = attributesFrom(request.headers, flavor);
+  const condition = writeCondition(request.headers, flavor.name);
+  if (condition.kind !== "none" && condition.kind !== "absent") {
+    throw new S3Error(
+      "NotImplemented",
+      "CreateMultipartUpload takes If-None-Match: * only; send other conditions with CompleteMultipartUpload.",
+      {
+        Header: "If-Match",
+      },
+    );
+  }
+  const algorithm = request.headers.get("x-amz-checksum-algorithm")?.toLowerCase();
+  if (algorithm !== undefined && !isChecksumAlgorithm(algorithm)) {
+    throw new S3Error(
+      "InvalidRequest",
+      `Checksum algorithm ${algorithm} is not supported by this store.`,
+    );
+  }
+  const nowMs = context.now().getTime();
+  const upload = context.storage.uploads.create(
+    bucket,
+    key,
+    attributes,
+    { checksumAlgorithm: algorithm, condition: condition.kind === "absent" ? "absent" : undefined },
+    nowMs,
+  );
+  if (!upload) throw noSuchBucket(bucket);
+  const headers: Record<string, string> = {};
+  if (flavor.abandonedUploadMs !== undefined) {
+    headers["x-amz-abort-date"] = httpDate(nowMs + flavor.abandonedUploadMs);
+    headers["x-amz-abort-rule-id"] = "Default Multipart Abort Rule";
+  }
+  if (algorithm) headers["x-amz-checksum-algorithm"] = algorithm.toUpperCase();
+  return xmlResponse(
+    document(
+      "InitiateMultipartUploadResult",
+      el("Bucket", bucket),
+      el("Key", key),
+      el("UploadId", upload.uploadId),
+    ),
+    { headers },
+  );
+}
