@@ -45,10 +45,13 @@ function single(headers: HeaderMap, name: string): string | undefined {
 
 /**
  * Explains a `signature-mismatch` result of `verify(request, options)`: a sentence naming
- * the likely cause, or undefined when no single change explains it (a wrong secret key,
- * or a value we cannot guess).
+ * the likely cause, or, when no single change explains it (a wrong secret key, a value
+ * we cannot guess), what to check. Undefined when the request verifies or fails otherwise.
  */
-export function explainMismatch(request: VerifyRequest, options: VerifyOptions): string | undefined {
+export function explainMismatch(
+  request: VerifyRequest,
+  options: VerifyOptions,
+): string | undefined {
   const first = verify(request, options);
   if (first.ok || first.failure.kind !== "signature-mismatch") return undefined;
   const { missingHeaders } = first.failure;
@@ -57,7 +60,8 @@ export function explainMismatch(request: VerifyRequest, options: VerifyOptions):
     return `the signature covers ${names}, but the request did not send ${missingHeaders.length === 1 ? "it" : "them"}`;
   }
   const signed = new Set(signedHeaderNames(first.failure.canonicalRequest));
-  const matches = (variant: Partial<VerifyRequest>) => verify({ ...request, ...variant }, options).ok;
+  const matches = (variant: Partial<VerifyRequest>) =>
+    verify({ ...request, ...variant }, options).ok;
   const withHeader = (name: string, value: string | undefined): HeaderMap => {
     const headers: Record<string, string | readonly string[] | undefined> = { ...request.headers };
     headers[name] = value;
@@ -100,9 +104,13 @@ export function explainMismatch(request: VerifyRequest, options: VerifyOptions):
 
   const hints: string[] = [];
   if (signed.has("content-length")) {
-    hints.push(`content-length is signed and the request sent ${single(request.headers, "content-length") ?? "none"}: a file of another size needs a new URL`);
+    hints.push(
+      `content-length is signed and the request sent ${single(request.headers, "content-length") ?? "none"}: a file of another size needs a new URL`,
+    );
   }
-  hints.push(`check the secret key, and that Host (${single(request.headers, "host") ?? "none"}) is the host the URL was signed for`);
+  hints.push(
+    `check the secret key, and that Host (${single(request.headers, "host") ?? "none"}) is the host the URL was signed for`,
+  );
   return `no single difference explains it; ${hints.join("; ")}`;
 }
 

@@ -23,6 +23,12 @@ export {
   UNSIGNED_PAYLOAD,
 } from "./canonical-request.js";
 export { EMPTY_SHA256 } from "./crypto.js";
+export {
+  type ClientRequest,
+  describePresignedUrl,
+  EMPTY_BODY_CRC32,
+  type PresignedUrlDescription,
+} from "./describe-presigned-url.js";
 export { explainMismatch } from "./explain-mismatch.js";
 export { type ObjectUrlOptions, objectUrl, splitUrl, type UrlParts } from "./object-url.js";
 export {

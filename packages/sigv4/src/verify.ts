@@ -215,6 +215,17 @@ function verifyQuery(
 ): VerifyResult {
   const code = "AuthorizationQueryParametersError";
   const param = (name: string) => query.find((p) => p.name === name)?.value;
+  // A second copy makes the request ambiguous: we would read the first, a proxy, a log
+  // or a cache key might read the last.
+  const repeated = QUERY_AUTH_PARAMETERS.find(
+    (name) => query.filter((p) => p.name === name).length > 1,
+  );
+  if (repeated) {
+    return malformed(
+      code,
+      `Query-string authentication takes each parameter once, but ${repeated} appears more than once.`,
+    );
+  }
   if (QUERY_AUTH_PARAMETERS.some((name) => param(name) === undefined)) {
     return malformed(
       code,
