@@ -22,8 +22,20 @@ export interface RequestLogEntry {
   readonly errorCode: string | undefined;
 }
 
+/**
+ * The response each connection is still writing. A parse error can arrive while one is
+ * pending (bytes after a complete request, a body cut short): the pending request gets
+ * its own answer, which a 400 written at once would take the place of.
+ */
+const pending = new WeakMap<object, ServerResponse>();
+
 export function nodeListener(handler: Handler, log?: (entry: RequestLogEntry) => void) {
   return (req: IncomingMessage, res: ServerResponse): void => {
+    const socket = req.socket;
+    pending.set(socket, res);
+    res.once("close", () => {
+      if (pending.get(socket) === res) pending.delete(socket);
+    });
     void serve(handler, req, res, log);
   };
 }
@@ -43,7 +55,7 @@ async function serve(
     for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
       headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
     }
-    const hasBody = req.method !== "GET" && req.method !== "HEAD";
+    const hasBody = carriesBody(req);
     const request = new Request(
       `http://${req.headers.host ?? "localhost"}${target.startsWith("/") ? target : "/"}`,
       {
@@ -72,7 +84,7 @@ async function serve(
 
   // A refused upload whose body was not read: close the connection rather than read
   // (possibly gigabytes) just to keep it alive.
-  const unread = !req.readableEnded && req.method !== "GET" && req.method !== "HEAD";
+  const unread = carriesBody(req) && !req.complete;
   const headers: Record<string, string> = {};
   for (const [name, value] of response.headers) headers[name] = value;
   if (unread) headers.connection = "close";
@@ -110,6 +122,14 @@ async function serve(
   });
 }
 
+/** What the request's framing says: a bodiless OPTIONS or DELETE must not count as unread. */
+function carriesBody(req: IncomingMessage): boolean {
+  if (req.method === "GET" || req.method === "HEAD") return false;
+  return (
+    req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0
+  );
+}
+
 function drained(res: ServerResponse): Promise<void> {
   return new Promise((resolve, reject) => {
     const onDrain = () => {
@@ -125,16 +145,43 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
-/** HTTP the parser refuses (oversized headers, garbage): answered in S3's shape, then closed. */
+/**
+ * HTTP the parser refuses (oversized headers, garbage): answered in S3's shape, then
+ * closed. A request on the connection still being answered keeps its own answer: bytes
+ * after a request that said `Connection: close` are ignored, as RFC 9112 §9.6 has it (the
+ * server "MUST NOT process any further requests received on that connection"), and a 400
+ * for garbage after a keep-alive request waits until that request's answer is out. A
+ * client that ends the connection inside a body is told `IncompleteBody` at once: Node
+ * ends our side of the connection as soon as this returns.
+ */
 export function onClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  const inFlight = pending.get(socket);
+  if (error.code === "HPE_CLOSED_CONNECTION") {
+    if (!inFlight) socket.destroySoon();
+    return;
+  }
+  const cutShort = error.code === "HPE_INVALID_EOF_STATE" && inFlight !== undefined;
+  if (inFlight && !cutShort) {
+    inFlight.once("close", () => answerClientError(error, socket, false));
+    return;
+  }
+  answerClientError(error, socket, cutShort);
+}
+
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket, cutShort: boolean): void {
   if (!socket.writable) return;
-  const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
-  const s3Error = tooLarge
-    ? new S3Error(
-        "RequestHeaderSectionTooLarge",
-        "Your request header section exceeds the maximum allowed size.",
-      )
-    : new S3Error("BadRequest", "The request is not valid HTTP/1.1.");
+  const s3Error =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? new S3Error(
+          "RequestHeaderSectionTooLarge",
+          "Your request header section exceeds the maximum allowed size.",
+        )
+      : cutShort
+        ? new S3Error(
+            "IncompleteBody",
+            "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+          )
+        : new S3Error("BadRequest", "The request is not valid HTTP/1.1.");
   const body = errorXml(s3Error, "0");
   socket.end(
     `HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

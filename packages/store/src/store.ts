@@ -11,6 +11,7 @@ import { nodeListener, onClientError, type RequestLogEntry } from "./node-adapte
 import { ObjectStorage } from "./storage/object-storage.js";
 
 const REAP_INTERVAL_MS = 60 * 60 * 1000;
+const IDLE_TIMEOUT_MS = 120_000;
 
 export interface StoreOptions {
   readonly dataDir: string;
@@ -81,6 +82,9 @@ export function createStore(options: StoreOptions): Store {
         nodeListener(handler, options.log),
       );
       server.on("clientError", onClientError);
+      // A client that stops sending mid-body must not hold its connection and temporary
+      // file for ever: two idle minutes end it (the body then fails as incomplete).
+      server.setTimeout(IDLE_TIMEOUT_MS);
       const listening = server;
       return new Promise((resolve, reject) => {
         listening.once("error", reject);

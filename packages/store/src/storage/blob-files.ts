@@ -8,8 +8,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { mkdir, open, rename, rm, unlink } from "node:fs/promises";
+import { open, rename, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import { CoalescedSync } from "./coalesced-sync.js";
 
 /** A blob whose bytes are on disk, fsynced, not yet named by any metadata. */
 export interface TempBlob {
@@ -27,7 +28,29 @@ export class BlobFiles {
     this.tmpDir = join(dataDir, "tmp");
     this.blobsDir = join(dataDir, "blobs");
     mkdirSync(this.tmpDir, { recursive: true });
-    mkdirSync(this.blobsDir, { recursive: true });
+    // All 256 fan-out folders up front: no mkdir on the write path.
+    for (let i = 0; i < 256; i++) {
+      mkdirSync(join(this.blobsDir, i.toString(16).padStart(2, "0")), { recursive: true });
+    }
+  }
+
+  /** One coalesced fsync per fan-out folder: concurrent renames into it share syncs. */
+  readonly #dirSyncs = new Map<string, CoalescedSync>();
+
+  #syncDir(dir: string): Promise<void> {
+    let sync = this.#dirSyncs.get(dir);
+    if (!sync) {
+      sync = new CoalescedSync(async () => {
+        const handle = await open(dir, "r");
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      });
+      this.#dirSyncs.set(dir, sync);
+    }
+    return sync.sync();
   }
 
   newId(): string {
@@ -78,18 +101,11 @@ export class BlobFiles {
     await rm(this.tmpPath(temp.id), { force: true });
   }
 
-  /** Moves a temporary blob into place, durably (the directory is fsynced too). */
+  /** Moves a temporary blob into place, durably (the rename is durable once its folder is synced). */
   async place(temp: TempBlob): Promise<string> {
-    const dir = this.blobDir(temp.id);
-    await mkdir(dir, { recursive: true });
     const finalPath = this.blobPath(temp.id);
     await rename(this.tmpPath(temp.id), finalPath);
-    const handle = await open(dir, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await this.#syncDir(this.blobDir(temp.id));
     return finalPath;
   }
 

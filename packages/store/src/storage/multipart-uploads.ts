@@ -172,6 +172,7 @@ export class MultipartUploads {
       checksum_algorithm: options.checksumAlgorithm ?? null,
       condition: options.condition ?? null,
     });
+    this.#objects.durableNow();
     return this.get(uploadId);
   }
 
@@ -228,6 +229,7 @@ export class MultipartUploads {
       await this.#files.remove([{ blob: temp.id }]);
       return undefined;
     }
+    await this.#objects.durable();
     await this.#files.remove(replaced);
     return part;
   }
@@ -251,6 +253,7 @@ export class MultipartUploads {
       return parts;
     })();
     if (removed === undefined) return false;
+    await this.#objects.durable();
     await this.#files.remove(removed);
     return true;
   }
@@ -306,6 +309,7 @@ export class MultipartUploads {
       };
     })();
     if (!outcome.ok) return outcome;
+    await this.#objects.durable();
     await this.#files.remove(outcome.garbage);
     return { ok: true, record: outcome.record };
   }
@@ -381,12 +385,27 @@ export class MultipartUploads {
     }
   }
 
-  /** Aborts uploads initiated before `cutoffMs`; forgets completions older than it. */
+  /**
+   * Aborts uploads initiated before `cutoffMs`; forgets completions older than it. All
+   * the metadata goes in one transaction, made durable, before the first await: a store
+   * closed meanwhile (it runs at start) cannot cut the sweep short, and a crash cannot
+   * bring back an upload whose parts' files are gone. The files go after.
+   */
   async reap(cutoffMs: number): Promise<number> {
-    const expired = this.#statements.expired.all(cutoffMs);
-    for (const { upload_id } of expired) await this.abort(upload_id);
-    this.#statements.forgetCompleted.run(cutoffMs);
-    return expired.length;
+    const { count, parts } = this.#db.transaction(() => {
+      const expired = this.#statements.expired.all(cutoffMs);
+      const parts: PartRow[] = [];
+      for (const { upload_id } of expired) {
+        parts.push(...this.#statements.allParts.all(upload_id));
+        this.#statements.deleteParts.run(upload_id);
+        this.#statements.deleteUpload.run(upload_id);
+      }
+      this.#statements.forgetCompleted.run(cutoffMs);
+      return { count: expired.length, parts };
+    })();
+    if (count > 0) this.#objects.durableNow();
+    await this.#files.remove(parts);
+    return count;
   }
 }
 

@@ -14,7 +14,7 @@ import { BlobFiles, type TempBlob } from "./blob-files.js";
 
 export type { TempBlob };
 
-import { type Db, openDatabase } from "./database.js";
+import { type Db, openDatabase, WalSync } from "./database.js";
 import { MultipartUploads } from "./multipart-uploads.js";
 
 export interface BucketRecord {
@@ -103,10 +103,18 @@ export class ObjectStorage {
   readonly files: BlobFiles;
   readonly uploads: MultipartUploads;
   readonly #statements;
+  readonly #wal: WalSync;
+  /**
+   * Buckets, read on every request: kept in memory. One process owns a data folder,
+   * so every change goes through this class and updates the map.
+   */
+  readonly #buckets = new Map<string, BucketRecord>();
 
   private constructor(dataDir: string) {
     this.files = new BlobFiles(dataDir);
-    this.#db = openDatabase(join(dataDir, "metadata.sqlite3"));
+    const databasePath = join(dataDir, "metadata.sqlite3");
+    this.#db = openDatabase(databasePath);
+    this.#wal = new WalSync(databasePath);
     const db = this.#db;
     this.#statements = {
       listBuckets: db.prepare<[], { name: string; created_ms: number; cors: string | null }>(
@@ -154,12 +162,25 @@ export class ObjectStorage {
   /** Opens (creating if needed) the store in `dataDir` and removes what a crash left. */
   static open(dataDir: string): ObjectStorage {
     const storage = new ObjectStorage(dataDir);
+    for (const row of storage.#statements.listBuckets.all())
+      storage.#buckets.set(row.name, toBucket(row));
     storage.recover();
     return storage;
   }
 
   close(): void {
     this.#db.close();
+    this.#wal.close();
+  }
+
+  /** Internal: resolves once every commit made so far is on disk. */
+  durable(): Promise<void> {
+    return this.#wal.sync();
+  }
+
+  /** Internal: the same, blocking, for rare operations with a synchronous API. */
+  durableNow(): void {
+    this.#wal.syncNow();
   }
 
   /**
@@ -192,31 +213,42 @@ export class ObjectStorage {
   // Buckets
 
   listBuckets(): BucketRecord[] {
-    return this.#statements.listBuckets.all().map(toBucket);
+    return [...this.#buckets.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
   getBucket(name: string): BucketRecord | undefined {
-    const row = this.#statements.getBucket.get(name);
-    return row ? toBucket(row) : undefined;
+    return this.#buckets.get(name);
   }
 
   /** False when the bucket already exists. */
   createBucket(name: string, nowMs: number): boolean {
-    return this.#statements.insertBucket.run(name, nowMs).changes === 1;
+    if (this.#statements.insertBucket.run(name, nowMs).changes !== 1) return false;
+    this.#wal.syncNow();
+    this.#buckets.set(name, { name, createdMs: nowMs, cors: undefined });
+    return true;
   }
 
   deleteBucket(name: string): "deleted" | "missing" | "not-empty" {
-    return this.#db.transaction(() => {
+    const result = this.#db.transaction(() => {
       if (!this.#statements.getBucket.get(name)) return "missing" as const;
       if (this.#statements.anyObject.get(name)) return "not-empty" as const;
       this.#statements.deleteBucket.run(name);
       return "deleted" as const;
     })();
+    if (result === "deleted") {
+      this.#wal.syncNow();
+      this.#buckets.delete(name);
+    }
+    return result;
   }
 
   /** False when the bucket does not exist. */
   setCors(bucket: string, cors: string | undefined): boolean {
-    return this.#statements.setCors.run(cors ?? null, bucket).changes === 1;
+    const current = this.#buckets.get(bucket);
+    if (!current || this.#statements.setCors.run(cors ?? null, bucket).changes !== 1) return false;
+    this.#wal.syncNow();
+    this.#buckets.set(bucket, { ...current, cors });
+    return true;
   }
 
   // Objects
@@ -254,6 +286,7 @@ export class ObjectStorage {
       await this.files.remove(segments);
       return result;
     }
+    await this.#wal.sync();
     await this.files.remove(result.replaced);
     return { ok: true, record: result.record };
   }
@@ -268,6 +301,7 @@ export class ObjectStorage {
       return parseSegments(row.segments);
     })();
     if (removed === undefined) return false;
+    await this.#wal.sync();
     await this.files.remove(removed);
     return true;
   }
@@ -346,8 +380,9 @@ export class ObjectStorage {
           continue;
         }
         const groupBytes = Buffer.from(group, "utf8");
-        // A continuation may resume inside a group it already returned.
-        if (after === undefined || Buffer.compare(groupBytes, after) > 0) {
+        // A continuation resumes after the group it returned last; a marker or start-after
+        // that is a key inside a group still lists the group.
+        if (after === undefined || !groupBytes.equals(after)) {
           commonPrefixes.push(group);
           last = group;
         }

@@ -21,7 +21,13 @@ import {
   xmlDate,
   xmlResponse,
 } from "../operation.js";
-import { invalidArgument, noSuchBucket, noSuchKey, S3Error } from "../s3-error.js";
+import {
+  invalidArgument,
+  noSuchBucket,
+  noSuchKey,
+  preconditionFailed,
+  S3Error,
+} from "../s3-error.js";
 import { document, el } from "../xml.js";
 
 export async function CopyObject(context: OperationContext): Promise<Response> {
@@ -116,7 +122,11 @@ function parseCopySource(header: string): [string, string] {
   return [path.slice(0, slash), path.slice(slash + 1)];
 }
 
-/** `x-amz-copy-source-if-*` are the read conditions, asked of the source; any failure is 412. */
+/**
+ * `x-amz-copy-source-if-*` are the read conditions, asked of the source; any failure is
+ * 412, and its `Condition` names the header the client sent (`x-amz-copy-source-If-Match`),
+ * not the plain read condition it stands for.
+ */
 function checkCopySourceConditions(
   headers: Headers,
   source: Parameters<typeof checkReadConditions>[1],
@@ -126,15 +136,20 @@ function checkCopySourceConditions(
     const value = headers.get(`x-amz-copy-source-${name}`);
     if (value !== null) conditions.set(name, value);
   }
-  if (checkReadConditions(conditions, source) === "not-modified") {
-    throw new S3Error(
-      "PreconditionFailed",
-      "At least one of the pre-conditions you specified did not hold",
-      {
-        Condition: headers.has("x-amz-copy-source-if-none-match")
-          ? "x-amz-copy-source-If-None-Match"
-          : "x-amz-copy-source-If-Modified-Since",
-      },
+  let outcome: ReturnType<typeof checkReadConditions>;
+  try {
+    outcome = checkReadConditions(conditions, source);
+  } catch (error) {
+    if (error instanceof S3Error && error.code === "PreconditionFailed") {
+      throw preconditionFailed(`x-amz-copy-source-${error.fields.Condition}`);
+    }
+    throw error;
+  }
+  if (outcome === "not-modified") {
+    throw preconditionFailed(
+      headers.has("x-amz-copy-source-if-none-match")
+        ? "x-amz-copy-source-If-None-Match"
+        : "x-amz-copy-source-If-Modified-Since",
     );
   }
 }

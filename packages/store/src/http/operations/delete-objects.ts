@@ -25,11 +25,14 @@ export async function DeleteObjects(context: OperationContext): Promise<Response
   const objects = root.children.filter((c) => c.name === "Object");
   if (objects.length === 0 || objects.length > MAX_KEYS) throw malformedXml();
 
+  // The whole request is checked before the first key is deleted: a malformed one
+  // deletes nothing.
+  const keys = objects.map((object) => child(object, "Key")?.text);
+  if (keys.some((key) => key === undefined)) throw malformedXml();
+
   const deleted: ReturnType<typeof el>[] = [];
   const errors: ReturnType<typeof el>[] = [];
-  for (const object of objects) {
-    const key = child(object, "Key")?.text;
-    if (key === undefined) throw malformedXml();
+  for (const key of keys as string[]) {
     if (Buffer.byteLength(key) > context.flavor.maxKeyBytes) {
       errors.push(
         el(
