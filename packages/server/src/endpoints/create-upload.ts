@@ -1,0 +1,157 @@
+/**
+ * `POST {base}` → 201: a URL for one PUT, or a multipart plan. The order of checks is
+ * the order of refusals: body (400/415), route (404), caller (401/403), type (415), size
+ * (413/400), the user's pending uploads (429).
+ *
+ * A single PUT's URL binds, as signed headers: Content-Type (exact), Content-Length
+ * (exactly the declared size), `If-None-Match: *`, the SHA-256 when the page gave one,
+ * and the route's metadata. What binds nothing is left out: no checksum of an empty body.
+ */
+import { apiError } from "../api-error.js";
+import { extensionFor, normalizeType } from "../content-types.js";
+import type { IntentPlan } from "../ledger.js";
+import { checkKey } from "../object-key.js";
+import { parseCreateUpload, readJson } from "../parse-request.js";
+import { planParts } from "../plan.js";
+import type { CreateUploadResponse } from "../protocol.js";
+import { routeNamed } from "../route.js";
+import { newUploadId } from "../upload-id.js";
+import { authorizeUser, type EndpointContext, json } from "./endpoint.js";
+
+export async function createUpload(context: EndpointContext, request: Request): Promise<Response> {
+  const { ledger, s3 } = context;
+  const body = parseCreateUpload(await readJson(request));
+  const routeName = body.route;
+  const route = routeNamed(context.routes, routeName);
+  if (!route) {
+    throw apiError("unknown_route", `there is no upload route named ${JSON.stringify(routeName)}`);
+  }
+  const user = await authorizeUser(route, request);
+  const type = normalizeType(body.type);
+  if (!route.types.includes(type)) {
+    throw apiError(
+      "type_not_allowed",
+      `${body.type} files are not allowed here; allowed: ${route.types.join(", ")}`,
+    );
+  }
+  if (body.size > route.maxSize) {
+    throw apiError(
+      "too_large",
+      `the file has ${body.size} bytes; this route takes at most ${route.maxSize}`,
+    );
+  }
+  if (body.size < route.minSize) {
+    throw apiError(
+      "too_small",
+      `the file has ${body.size} bytes; this route takes at least ${route.minSize}`,
+    );
+  }
+
+  const at = context.now().getTime();
+  const id = newUploadId();
+  const key = checkKey(
+    route.key({ route: routeName, user, id, extension: extensionFor(type), type }),
+  );
+  const metadata: Record<string, string> = {};
+  for (const [name, value] of Object.entries(route.metadata)) {
+    metadata[name] = headerSafe(value({ user, id, name: body.name, type, size: body.size }));
+  }
+  const metadataHeaders = Object.fromEntries(
+    Object.entries(metadata).map(([name, value]) => [`x-amz-meta-${name}`, value]),
+  );
+  const tooMany = () =>
+    apiError(
+      "too_many_pending",
+      `you have ${route.maxPendingPerUser} uploads in progress here; finish or cancel one first`,
+    );
+  const intent = {
+    id,
+    route: routeName,
+    userId: user.id,
+    user,
+    key,
+    name: body.name,
+    type,
+    size: body.size,
+    metadata,
+    createdAt: at,
+  };
+
+  if (body.size > route.multipartThreshold) {
+    // Refuse before creating an upload in the store that would only be aborted.
+    if ((await ledger.countPending(user.id, at)) >= route.maxPendingPerUser) throw tooMany();
+    const { partSize, partCount } = planParts(body.size, route.partSize);
+    const uploadId = await s3.createMultipartUpload(key, {
+      "content-type": type,
+      ...metadataHeaders,
+    });
+    const plan: IntentPlan = { kind: "multipart", uploadId, partSize, partCount };
+    const expiresAt = at + context.multipartTtlMs;
+    // Part URLs bind no whole-file hash, so a sha256 here would be a claim nobody checks.
+    const created = await ledger.create(
+      { ...intent, sha256: undefined, plan, expiresAt, sweepAt: expiresAt + context.sweepGraceMs },
+      route.maxPendingPerUser,
+      at,
+    );
+    if (!created) {
+      await s3.abortMultipartUpload(key, uploadId).catch(context.onError);
+      throw tooMany();
+    }
+    const response: CreateUploadResponse = {
+      id,
+      key,
+      expiresAt: new Date(expiresAt).toISOString(),
+      multipart: { partSize, partCount },
+    };
+    return json(201, response);
+  }
+
+  const presigned = s3.presignPut(
+    key,
+    {
+      "content-type": type,
+      // The store itself refuses a body of any other length: R2 has no POST policy, so
+      // this is where a size limit holds.
+      "content-length": body.size,
+      // Create, never replace.
+      "if-none-match": "*",
+      ...(body.sha256 !== undefined
+        ? { "x-amz-checksum-sha256": Buffer.from(body.sha256, "hex").toString("base64") }
+        : {}),
+      ...metadataHeaders,
+    },
+    route.expiresIn,
+  );
+  const expiresAt = presigned.expiresAt.getTime();
+  const created = await ledger.create(
+    {
+      ...intent,
+      sha256: body.sha256,
+      plan: { kind: "single" },
+      expiresAt,
+      sweepAt: expiresAt + context.sweepGraceMs,
+    },
+    route.maxPendingPerUser,
+    at,
+  );
+  if (!created) throw tooMany();
+  // Browsers set Content-Length from the body and refuse to let a page set it.
+  const { "content-length": _length, ...headers } = presigned.headers;
+  const response: CreateUploadResponse = {
+    id,
+    key,
+    expiresAt: presigned.expiresAt.toISOString(),
+    method: "PUT",
+    url: presigned.url,
+    headers,
+  };
+  return json(201, response);
+}
+
+/**
+ * A metadata value as a header can carry it: visible ASCII as it is, anything else
+ * percent-encoded (browsers refuse to send it otherwise, and S3 would mangle it).
+ */
+function headerSafe(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+}

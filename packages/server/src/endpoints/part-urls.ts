@@ -1,0 +1,55 @@
+/**
+ * `POST {base}/{id}/parts` → URLs for the parts asked for, signed now: a page asks as
+ * parts start, so no URL waits in a queue long enough to expire. Each URL binds its part's
+ * exact length, so the store refuses a part of any other size, as it does a single PUT.
+ */
+import { apiError } from "../api-error.js";
+import { parsePartNumbers, readJson } from "../parse-request.js";
+import { partSizeOf } from "../plan.js";
+import type { PartUrlsResponse } from "../protocol.js";
+import { type Route, routeNamed } from "../route.js";
+import { type EndpointContext, json, loadOwnIntent, stateError } from "./endpoint.js";
+
+export async function partUrls(
+  context: EndpointContext,
+  request: Request,
+  id: string,
+): Promise<Response> {
+  const body = await readJson(request);
+  const intent = await loadOwnIntent(context, request, id);
+  const plan = intent.plan;
+  if (plan.kind !== "multipart") {
+    throw apiError("invalid_state", "this upload is a single PUT; it has no parts");
+  }
+  const partNumbers = parsePartNumbers(body, plan.partCount);
+  if (intent.status !== "pending") throw stateError(intent);
+  const at = context.now().getTime();
+  if (at >= intent.expiresAt) throw apiError("expired", "this upload has expired; start a new one");
+  const route = routeNamed(context.routes, intent.route) as Route;
+  // An upload still asking for parts is alive: its deadline moves on.
+  const expiresAt = at + context.multipartTtlMs;
+  await context.ledger.extend(intent.id, expiresAt, expiresAt + context.sweepGraceMs);
+  const response: PartUrlsResponse = {
+    parts: partNumbers.map((partNumber) => {
+      const size = partSizeOf(plan, intent.size, partNumber);
+      const presigned = context.s3.presignUploadPart(
+        intent.key,
+        plan.uploadId,
+        partNumber,
+        size,
+        route.expiresIn,
+      );
+      // The bound Content-Length is the browser's to send.
+      const { "content-length": _length, ...headers } = presigned.headers;
+      return {
+        partNumber,
+        method: "PUT" as const,
+        url: presigned.url,
+        headers,
+        size,
+        expiresAt: presigned.expiresAt.toISOString(),
+      };
+    }),
+  };
+  return json(200, response);
+}

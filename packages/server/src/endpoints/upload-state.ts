@@ -1,0 +1,49 @@
+/**
+ * `GET {base}/{id}` → where an upload stands; for a pending multipart upload, the parts
+ * the store already holds (ListParts), so a page reloaded mid-upload sends only the rest.
+ */
+import type { Intent } from "../ledger.js";
+import type { UploadedPart, UploadState } from "../protocol.js";
+import { S3RequestError } from "../s3-request-error.js";
+import { type EndpointContext, json, loadOwnIntent } from "./endpoint.js";
+
+export async function uploadState(
+  context: EndpointContext,
+  request: Request,
+  id: string,
+): Promise<Response> {
+  const intent = await loadOwnIntent(context, request, id);
+  return json(200, await describeIntent(context, intent));
+}
+
+async function describeIntent(context: EndpointContext, intent: Intent): Promise<UploadState> {
+  let multipart: UploadState["multipart"];
+  const plan = intent.plan;
+  if (plan.kind === "multipart") {
+    let uploaded: UploadedPart[] = [];
+    if (intent.status === "pending") {
+      try {
+        const stored = await context.s3.listParts(intent.key, plan.uploadId);
+        uploaded = stored.filter((part) => part.partNumber <= plan.partCount);
+      } catch (error) {
+        // Gone from the store (aborted by a lifecycle rule): nothing to resume.
+        if (!(error instanceof S3RequestError && error.code === "NoSuchUpload")) throw error;
+      }
+    }
+    multipart = { partSize: plan.partSize, partCount: plan.partCount, uploaded };
+  }
+  return {
+    id: intent.id,
+    key: intent.key,
+    route: intent.route,
+    name: intent.name,
+    type: intent.type,
+    size: intent.size,
+    status: intent.status,
+    createdAt: new Date(intent.createdAt).toISOString(),
+    expiresAt: new Date(intent.expiresAt).toISOString(),
+    ...(multipart ? { multipart } : {}),
+    ...(intent.status === "complete" && intent.record ? { file: intent.record } : {}),
+    ...(intent.error !== undefined ? { error: intent.error } : {}),
+  };
+}

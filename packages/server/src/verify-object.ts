@@ -1,0 +1,46 @@
+/**
+ * After an upload, look at what really arrived before anyone is told it did: the object
+ * exists, has the declared size and the signed Content-Type (and SHA-256, when the store
+ * reports one), and its first bytes are what the type says.
+ */
+import type { Intent } from "./ledger.js";
+import { checkMagicBytes, SNIFF_BYTES } from "./magic-bytes.js";
+import type { S3Api } from "./s3-api.js";
+
+export type Verification =
+  | { readonly kind: "verified"; readonly etag: string }
+  /** Nothing there (yet). */
+  | { readonly kind: "missing" }
+  /** Something there that is not what was promised; it must go. */
+  | { readonly kind: "refused"; readonly reason: string };
+
+export async function verifyObject(s3: S3Api, intent: Intent): Promise<Verification> {
+  const head = await s3.headObject(intent.key);
+  if (!head) return { kind: "missing" };
+  if (head.size !== intent.size) {
+    return {
+      kind: "refused",
+      reason: `the object has ${head.size} bytes, not the declared ${intent.size}`,
+    };
+  }
+  if (head.contentType !== intent.type) {
+    return {
+      kind: "refused",
+      reason: `the object's Content-Type is ${head.contentType ?? "missing"}, not the declared ${intent.type}`,
+    };
+  }
+  if (intent.sha256 !== undefined && head.checksumSha256 !== undefined) {
+    const expected = Buffer.from(intent.sha256, "hex").toString("base64");
+    // A multipart object's checksum is of its parts' checksums ("…-N"): not comparable.
+    if (!head.checksumSha256.includes("-") && head.checksumSha256 !== expected) {
+      return { kind: "refused", reason: "the object's SHA-256 is not the declared one" };
+    }
+  }
+  const bytes =
+    intent.size === 0
+      ? new Uint8Array(0)
+      : await s3.getObjectRange(intent.key, 0, Math.min(SNIFF_BYTES, intent.size) - 1);
+  const mismatch = await checkMagicBytes(intent.type, bytes);
+  if (mismatch) return { kind: "refused", reason: mismatch };
+  return { kind: "verified", etag: head.etag };
+}
