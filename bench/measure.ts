@@ -102,3 +102,106 @@ export function medianRatio(a: Measured, b: Measured): number {
   const ratios = a.rounds.map((value, i) => value / (b.rounds[i] as number)).sort((x, y) => x - y);
   return quantile(ratios, 0.5);
 }
+
+/** Summarises one subject's per-round figures and per-operation latencies (µs). */
+export function summarize(name: string, rounds: number[], latenciesUs: number[]): Measured {
+  const sorted = [...rounds].sort((a, b) => a - b);
+  const latencies = [...latenciesUs].sort((a, b) => a - b);
+  return {
+    name,
+    rounds,
+    median: quantile(sorted, 0.5),
+    p25: quantile(sorted, 0.25),
+    p75: quantile(sorted, 0.75),
+    latencyUs: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) },
+  };
+}
+
+/** The order subjects run in, round `round`: rotated, so none always goes first. */
+function rotated<T>(subjects: readonly T[], round: number): T[] {
+  const at = round % Math.max(1, subjects.length);
+  return [...subjects.slice(at), ...subjects.slice(0, at)];
+}
+
+export interface RoundSubject {
+  readonly name: string;
+  /** One long operation; returns its figure (for example MiB/s). */
+  readonly run: () => Promise<number>;
+}
+
+/**
+ * For operations that take seconds (a 1 GiB PUT): one run per subject per round,
+ * interleaved, the order rotated every round. The "latency" is each run's wall time.
+ */
+export async function measureRounds(
+  subjects: readonly RoundSubject[],
+  rounds: number,
+): Promise<Measured[]> {
+  const figures = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
+  const times = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const subject of rotated(subjects, round)) {
+      const start = performance.now();
+      figures.get(subject.name)?.push(await subject.run());
+      times.get(subject.name)?.push((performance.now() - start) * 1000);
+    }
+  }
+  return subjects.map((s) => summarize(s.name, figures.get(s.name) ?? [], times.get(s.name) ?? []));
+}
+
+export interface ConcurrentSubject {
+  readonly name: string;
+  /** One request; `concurrency` of them are in flight at once. */
+  readonly run: () => Promise<unknown>;
+}
+
+export interface ConcurrentOptions {
+  readonly rounds?: number;
+  readonly roundMs?: number;
+  readonly warmupMs?: number;
+  readonly concurrency?: number;
+}
+
+/**
+ * Throughput under concurrency (32 clients on a keep-alive agent, say): in each round,
+ * each subject gets `concurrency` loops issuing one operation after another for
+ * `roundMs`; operations still in flight at the deadline finish and count, and the rate
+ * is operations over the time until the last one finished. Subjects interleave round by
+ * round, the order rotated.
+ */
+export async function measureConcurrent(
+  subjects: readonly ConcurrentSubject[],
+  options: ConcurrentOptions = {},
+): Promise<Measured[]> {
+  const rounds = options.rounds ?? 5;
+  const roundMs = options.roundMs ?? 2000;
+  const concurrency = options.concurrency ?? 32;
+  const figures = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
+  const latencies = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
+
+  const runFor = async (subject: ConcurrentSubject, ms: number, samples?: number[]) => {
+    const start = performance.now();
+    const deadline = start + ms;
+    let ops = 0;
+    const loop = async () => {
+      while (performance.now() < deadline) {
+        const began = performance.now();
+        await subject.run();
+        samples?.push((performance.now() - began) * 1000);
+        ops++;
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, loop));
+    return ops / ((performance.now() - start) / 1000);
+  };
+
+  for (const subject of subjects) await runFor(subject, options.warmupMs ?? 500);
+  for (let round = 0; round < rounds; round++) {
+    for (const subject of rotated(subjects, round)) {
+      figures.get(subject.name)?.push(await runFor(subject, roundMs, latencies.get(subject.name)));
+    }
+  }
+  return subjects.map((s) =>
+    summarize(s.name, figures.get(s.name) ?? [], latencies.get(s.name) ?? []),
+  );
+}
