@@ -53,9 +53,10 @@ async function read(context: OperationContext, withBody: boolean): Promise<Respo
   }
 
   const partNumber = request.query.get("partNumber");
-  if (partNumber !== undefined) checkPartNumber(partNumber, record, request.headers.has("range"));
-
-  const range = parseRange(request.headers.get("range"), record);
+  const range =
+    partNumber === undefined
+      ? parseRange(request.headers.get("range"), record)
+      : partRange(partNumber, record, request.headers.has("range"));
   if (range === undefined) {
     headers["content-length"] = String(record.size);
     return new Response(withBody ? stream(context, record, 0, record.size - 1) : null, {
@@ -132,7 +133,12 @@ function invalidRange(requested: string, size: number): S3Error {
   });
 }
 
-function checkPartNumber(value: string, record: ObjectRecord, hasRange: boolean): void {
+/** The bytes of part N: a completed multipart object keeps one segment per part, in order. */
+function partRange(
+  value: string,
+  record: ObjectRecord,
+  hasRange: boolean,
+): { start: number; end: number } {
   if (hasRange) {
     throw new S3Error(
       "InvalidRequest",
@@ -162,10 +168,9 @@ function checkPartNumber(value: string, record: ObjectRecord, hasRange: boolean)
       416,
     );
   }
-  if (record.partsCount !== undefined) {
-    throw new S3Error(
-      "NotImplemented",
-      "GetObject with partNumber on a multipart object is not implemented by this store yet.",
-    );
-  }
+  let start = 0;
+  for (const segment of record.segments.slice(0, part - 1)) start += segment.size;
+  const size =
+    record.partsCount === undefined ? record.size : (record.segments[part - 1]?.size ?? 0);
+  return { start, end: start + size - 1 };
 }
