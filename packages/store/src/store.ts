@@ -18,6 +18,11 @@ export interface StoreOptions {
   /** One or more key pairs the store accepts. */
   readonly credentials: Credentials | readonly Credentials[];
   readonly flavor?: FlavorName;
+  /**
+   * The region credential scopes must name, as a bucket's region is on AWS. Defaults to
+   * the flavor's: R2's `auto` (with its alias `us-east-1`), or `us-east-1` for s3.
+   */
+  readonly region?: string;
   readonly now?: () => Date;
   /** Hosts under which `<bucket>.<host>` addresses a bucket; default `localhost`. */
   readonly virtualHostSuffixes?: readonly string[];
@@ -50,6 +55,7 @@ export function createStore(options: StoreOptions): Store {
   const base = FLAVORS[options.flavor ?? "r2"];
   const flavor = {
     ...base,
+    ...(options.region ? { regions: [options.region] } : {}),
     abandonedUploadMs: options.abandonedUploadMs ?? base.abandonedUploadMs,
   };
   const now = options.now ?? (() => new Date());

@@ -15,6 +15,7 @@ Options:
   --port PORT        port (default 9000)
   --data DIR         data folder (default ./.sluice/store)
   --flavor r2|s3     whose limits and answers to follow (default r2)
+  --region NAME      the region signatures must name (default: auto for r2, us-east-1 for s3)
   --quiet            no request log
 
 Credentials come from SLUICE_ACCESS_KEY_ID / SLUICE_SECRET_ACCESS_KEY; when unset, a
@@ -30,6 +31,7 @@ export async function storeCommand(argv: string[]): Promise<number> {
       port: { type: "string", default: "9000" },
       data: { type: "string", default: "./.sluice/store" },
       flavor: { type: "string", default: "r2" },
+      region: { type: "string" },
       quiet: { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
     },
@@ -50,6 +52,7 @@ export async function storeCommand(argv: string[]): Promise<number> {
     dataDir,
     credentials,
     flavor: values.flavor,
+    ...(values.region ? { region: values.region } : {}),
     ...(values.quiet
       ? {}
       : { log: (entry: RequestLogEntry) => process.stdout.write(`${logLine(entry)}\n`) }),
