@@ -42,6 +42,8 @@ export function describePresignedUrl(
     request?: ClientRequest;
     now?: Date;
     lookupSecret?: VerifyOptions["lookupSecret"];
+    /** Regions the store accepts (R2: auto, us-east-1); any when omitted. */
+    regions?: readonly string[];
   } = {},
 ): PresignedUrlDescription {
   const parts = splitUrl(url);
@@ -113,7 +115,11 @@ export function describePresignedUrl(
         query: parts.query,
         headers,
       };
-      const verifyOptions: VerifyOptions = { lookupSecret: options.lookupSecret, now: () => now };
+      const verifyOptions: VerifyOptions = {
+        lookupSecret: options.lookupSecret,
+        now: () => now,
+        ...(options.regions ? { regions: options.regions } : {}),
+      };
       const result = verify(verifyRequest, verifyOptions);
       if (!result.ok) {
         findings.unshift(
