@@ -1,0 +1,186 @@
+/**
+ * What the CLI suites share: the embedded store on loopback, the `sluice` command run as
+ * a user runs it (a child process, credentials in its environment, in a working folder
+ * of its own) from the sources, and the `aws` CLI as the independent judge.
+ */
+import { spawn } from "node:child_process";
+import { accessSync, constants, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createS3Api, type S3Api } from "@sluice/server";
+import { type Credentials, sign } from "@sluice/sigv4";
+import { createStore, type Store } from "@sluice/store";
+
+// The SDK warns once per process that it will soon need Node 22; the suites run on 20.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+
+export const CREDENTIALS: Credentials = {
+  accessKeyId: "SLUICECLITEST",
+  secretAccessKey: "cli-test-secret/with+odd=chars",
+};
+
+const MAIN = fileURLToPath(new URL("../../packages/cli/src/main.ts", import.meta.url));
+const TSX = import.meta.resolve("tsx");
+
+export interface TestStore {
+  readonly store: Store;
+  readonly url: string;
+  readonly internalErrors: unknown[];
+  /** A bucket of its own for one test, created now. */
+  bucket(name: string): Promise<S3Api>;
+  close(): Promise<void>;
+}
+
+export async function startStore(
+  credentials: Credentials | readonly Credentials[] = CREDENTIALS,
+  options: { now?: () => Date } = {},
+): Promise<TestStore> {
+  const internalErrors: unknown[] = [];
+  const store = createStore({
+    dataDir: mkdtempSync(join(tmpdir(), "sluice-cli-store-")),
+    credentials,
+    ...(options.now ? { now: options.now } : {}),
+    onInternalError: (error) => internalErrors.push(error),
+  });
+  const url = await store.listen(0);
+  return {
+    store,
+    url,
+    internalErrors,
+    async bucket(name) {
+      const s3 = createS3Api(
+        { endpoint: url, bucket: name, credentials: CREDENTIALS },
+        () => new Date(),
+      );
+      const created = await fetchSigned(url, "PUT", `/${name}`);
+      if (created !== 200) throw new Error(`CreateBucket ${name}: ${created}`);
+      return s3;
+    },
+    async close() {
+      await store.close(1_000);
+      if (internalErrors.length > 0) {
+        throw new AggregateError(internalErrors, "the store answered 500 InternalError");
+      }
+    },
+  };
+}
+
+async function fetchSigned(url: string, method: string, path: string): Promise<number> {
+  const signed = sign({
+    method,
+    url: `${url}${path}`,
+    credentials: CREDENTIALS,
+    region: "auto",
+    signingDate: new Date(),
+  });
+  const { host: _host, ...headers } = signed.headers;
+  const response = await fetch(signed.url, { method, headers });
+  await response.body?.cancel();
+  return response.status;
+}
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The environment a user's shell would give: credentials, and nothing of this machine's AWS setup. */
+export function userEnv(
+  extra: Readonly<Record<string, string | undefined>> = {},
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!name.startsWith("AWS_") && !name.startsWith("SLUICE_")) env[name] = value;
+  }
+  Object.assign(env, {
+    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+  });
+  for (const [name, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
+}
+
+/** `sluice <args>`, from the sources, in `cwd` (a fresh folder unless given). */
+export function sluice(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string } = {},
+): Promise<RunResult> {
+  const script = `const { main } = await import(${JSON.stringify(MAIN)}); process.exitCode = await main(process.argv.slice(1));`;
+  return run(
+    process.execPath,
+    ["--conditions=source", "--import", TSX, "-e", script, "--", ...args],
+    options.cwd ?? workdir(),
+    options.env ?? userEnv(),
+    options.stdin,
+  );
+}
+
+/** A fresh working folder, as a user's current directory. */
+export function workdir(): string {
+  return mkdtempSync(join(tmpdir(), "sluice-cli-"));
+}
+
+/** True when an `aws` executable is on PATH. */
+export function awsCliInstalled(): boolean {
+  return (process.env.PATH ?? "").split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, "aws"), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** `aws <args> --endpoint-url <url>` with the test credentials and no local AWS config. */
+export function aws(url: string, args: readonly string[], cwd: string): Promise<RunResult> {
+  const env = userEnv({
+    AWS_DEFAULT_REGION: "auto",
+    AWS_CONFIG_FILE: join(cwd, ".no-aws-config"),
+    AWS_SHARED_CREDENTIALS_FILE: join(cwd, ".no-aws-credentials"),
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_PAGER: "",
+    AWS_MAX_ATTEMPTS: "1",
+  });
+  return run("aws", [...args, "--endpoint-url", url], cwd, env, undefined);
+}
+
+function run(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  stdin: string | undefined,
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin ?? "");
+  });
+}
+
+/** Fails the suite when the `aws` CLI is missing on CI; elsewhere, says the judge is absent. */
+export function requireAwsCli(): boolean {
+  if (awsCliInstalled()) return true;
+  if (process.env.CI === "true") {
+    throw new Error(
+      "the aws CLI is required on CI (pip install awscli): it is the independent judge of sluice cors",
+    );
+  }
+  return false;
+}
