@@ -5,7 +5,13 @@
  * Exit codes: 0 ok, 1 a check failed, 2 usage error.
  */
 import { readFileSync } from "node:fs";
+import { corsCommand } from "./commands/cors.js";
+import { devCommand } from "./commands/dev.js";
+import { doctorCommand } from "./commands/doctor.js";
+import { explainCommand } from "./commands/explain.js";
+import { presignCommand } from "./commands/presign.js";
 import { storeCommand } from "./commands/store.js";
+import { sweepCommand } from "./commands/sweep.js";
 import { UsageError } from "./usage-error.js";
 
 const HELP = `sluice — browser uploads straight into S3-compatible storage
@@ -13,10 +19,14 @@ const HELP = `sluice — browser uploads straight into S3-compatible storage
 Usage: sluice <command> [options]
 
 Commands:
+  dev                  run the demo: page, upload API and store (sluice dev --help)
   store                run the embedded S3-compatible store (sluice store --help)
+  cors                 put, get, delete, generate or check a bucket's CORS rules
+  presign              print a presigned PUT or GET URL and the headers to send with it
+  explain              say why a presigned URL or a signed request was refused
+  doctor               check a bucket for browser uploads from an origin, with fixes
+  sweep                run the upload API's sweeper once (sluice sweep --app MODULE)
   help                 show this help
-
-Coming in later releases (see the README): dev, cors, presign, explain, doctor.
 
 Options:
   -h, --help           show this help
@@ -24,10 +34,16 @@ Options:
 `;
 
 const COMMANDS: Readonly<Record<string, (argv: string[]) => Promise<number>>> = {
+  dev: devCommand,
   store: storeCommand,
+  cors: corsCommand,
+  presign: presignCommand,
+  explain: explainCommand,
+  doctor: doctorCommand,
+  sweep: sweepCommand,
 };
 
-const COMING = new Set(["dev", "cors", "presign", "explain", "doctor"]);
+const COMING = new Set<string>();
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -37,13 +37,13 @@ export async function createUpload(context: EndpointContext, request: Request): 
   if (body.size > route.maxSize) {
     throw apiError(
       "too_large",
-      `the file has ${body.size} bytes; this route takes at most ${route.maxSize}`,
+      `the file has ${formatBytes(body.size)}; this route takes at most ${formatBytes(route.maxSize)}`,
     );
   }
   if (body.size < route.minSize) {
     throw apiError(
       "too_small",
-      `the file has ${body.size} bytes; this route takes at least ${route.minSize}`,
+      `the file has ${formatBytes(body.size)}; this route takes at least ${formatBytes(route.minSize)}`,
     );
   }
 
@@ -154,4 +154,17 @@ export async function createUpload(context: EndpointContext, request: Request): 
  */
 function headerSafe(value: string): string {
   return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+}
+
+/** Sizes for people: exact bytes below 1 KiB, else KiB/MiB/GiB with up to two decimals. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${Number(value.toFixed(2))} ${units[unit]}`;
 }

@@ -1,0 +1,220 @@
+/**
+ * `startDev()`: everything `sluice dev` runs, as a library (the tests start it with port
+ * 0 and a temporary folder):
+ *
+ * 1. the embedded store (R2 flavor) on its own origin, data in `<dataDir>/store`;
+ * 2. the bucket, created if missing;
+ * 3. the demo app (upload API and page) on another origin, data in `<dataDir>/app`;
+ * 4. strict CORS on the bucket, naming exactly the app's origin: PUT, GET and HEAD, the
+ *    headers the upload API signs, `ETag` exposed — sent as a signed PutBucketCors, the
+ *    way an operator would set it on R2.
+ *
+ * Two origins, so the browser's CORS checks are real. Everything in `<dataDir>` survives
+ * a restart: objects, the ledger (so half-done uploads resume), the file list, sessions.
+ */
+import { createHash } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { type CorsConfiguration, encodeCorsXml, generateUploadCors } from "@sluice/cors";
+import { type Credentials, sign } from "@sluice/sigv4";
+import {
+  createStore,
+  nodeListener,
+  type RequestContext,
+  type RequestLogEntry,
+  resolveCredentials,
+  type Store,
+} from "@sluice/store";
+import { createDemoApp } from "./app.js";
+import { loadPageAssets } from "./page-assets.js";
+
+export interface DevOptions {
+  /** `./.sluice` for `sluice dev`. */
+  readonly dataDir: string;
+  /** Both servers listen here; default 127.0.0.1. */
+  readonly host?: string;
+  /** The app's port; default 3000 (0: any free port). */
+  readonly port?: number;
+  /** The store's port; default 9000 (0: any free port). */
+  readonly storePort?: number;
+  /** Default `uploads`. */
+  readonly bucket?: string;
+  /** Where `SLUICE_ACCESS_KEY_ID` / `SLUICE_SECRET_ACCESS_KEY` are read; default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** The app's request log. */
+  readonly appLog?: (line: string) => void;
+  /** The store's request log. */
+  readonly storeLog?: (entry: RequestLogEntry) => void;
+  /**
+   * For tests: sees each store request first and may answer it instead of the store
+   * (a fault) or watch what the store answers. Without it, the store serves as
+   * `sluice store` does.
+   */
+  readonly storeMiddleware?: (request: Request, next: () => Promise<Response>) => Promise<Response>;
+  readonly onError?: (error: unknown) => void;
+}
+
+export interface DevServers {
+  /** `http://127.0.0.1:3000` */
+  readonly appUrl: string;
+  /** `http://127.0.0.1:9000` */
+  readonly storeUrl: string;
+  readonly bucket: string;
+  readonly region: string;
+  readonly credentials: Credentials;
+  readonly cors: CorsConfiguration;
+  readonly dataDir: string;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_APP_PORT = 3000;
+export const DEFAULT_STORE_PORT = 9000;
+export const DEFAULT_BUCKET = "uploads";
+const REGION = "auto";
+/** Browsers cache a preflight at most this long anyway (Chromium: 2 hours). */
+const CORS_MAX_AGE_SECONDS = 3600;
+
+export async function startDev(options: DevOptions): Promise<DevServers> {
+  const host = options.host ?? "127.0.0.1";
+  const bucket = options.bucket ?? DEFAULT_BUCKET;
+  const storeDir = join(options.dataDir, "store");
+  const { credentials } = resolveCredentials(storeDir, options.env ?? process.env);
+  const onError =
+    options.onError ?? ((error: unknown) => console.error("sluice dev: internal error:", error));
+
+  const store = createStore({
+    dataDir: storeDir,
+    credentials,
+    flavor: "r2",
+    onInternalError: onError,
+    ...(options.storeLog ? { log: options.storeLog } : {}),
+  });
+  const started: { close(): Promise<void> }[] = [];
+  try {
+    let storeUrl: string;
+    if (options.storeMiddleware) {
+      const server = await serveStoreWith(store, options.storeMiddleware, options.storeLog);
+      storeUrl = await listen(server, options.storePort ?? DEFAULT_STORE_PORT, host);
+      started.push({ close: () => closeServer(server) }, { close: () => store.close(1_000) });
+    } else {
+      storeUrl = await store.listen(options.storePort ?? DEFAULT_STORE_PORT, host);
+      started.push({ close: () => store.close(1_000) });
+    }
+    await createBucket(storeUrl, bucket, credentials);
+
+    const assets = await loadPageAssets();
+    const app = createDemoApp({
+      storage: { endpoint: storeUrl, bucket, region: REGION, credentials },
+      dataDir: join(options.dataDir, "app"),
+      assets,
+      onError,
+      ...(options.appLog ? { log: options.appLog } : {}),
+    });
+    started.push({ close: () => app.close() });
+    const appServer = createServer(app.listener);
+    const appUrl = await listen(appServer, options.port ?? DEFAULT_APP_PORT, host);
+    started.unshift({ close: () => closeServer(appServer) });
+
+    const cors = generateUploadCors({
+      origins: [appUrl],
+      read: true,
+      headers: app.uploads.signedHeaders,
+      maxAgeSeconds: CORS_MAX_AGE_SECONDS,
+    });
+    await putBucketCors(storeUrl, bucket, credentials, encodeCorsXml(cors));
+
+    return {
+      appUrl,
+      storeUrl,
+      bucket,
+      region: REGION,
+      credentials,
+      cors,
+      dataDir: options.dataDir,
+      async close() {
+        for (const part of started) await part.close();
+      },
+    };
+  } catch (error) {
+    for (const part of started.reverse()) await part.close().catch(() => {});
+    if (started.length === 0) await store.close(0).catch(() => {});
+    throw error;
+  }
+}
+
+/** A signed request to the store, as an operator's tool sends it. */
+export function storeRequest(
+  method: string,
+  url: string,
+  credentials: Credentials,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  const signed = sign({
+    method,
+    url,
+    credentials,
+    region: REGION,
+    headers,
+    ...(body !== undefined ? { body } : {}),
+  });
+  const { host: _host, ...sent } = signed.headers;
+  return fetch(signed.url, { method, headers: sent, ...(body !== undefined ? { body } : {}) });
+}
+
+async function createBucket(storeUrl: string, bucket: string, credentials: Credentials) {
+  const response = await storeRequest("PUT", `${storeUrl}/${bucket}`, credentials);
+  const text = await response.text();
+  // 409 BucketAlreadyOwnedByYou: it is there from an earlier run.
+  if (response.status !== 200 && !text.includes("BucketAlreadyOwnedByYou")) {
+    throw new Error(`creating bucket ${bucket} failed: HTTP ${response.status} ${text}`);
+  }
+}
+
+async function putBucketCors(
+  storeUrl: string,
+  bucket: string,
+  credentials: Credentials,
+  xml: string,
+): Promise<void> {
+  const response = await storeRequest("PUT", `${storeUrl}/${bucket}?cors`, credentials, xml, {
+    "content-type": "application/xml",
+    "content-md5": createHash("md5").update(xml).digest("base64"),
+  });
+  if (response.status !== 200) {
+    throw new Error(`PutBucketCors failed: HTTP ${response.status} ${await response.text()}`);
+  }
+}
+
+async function serveStoreWith(
+  store: Store,
+  middleware: NonNullable<DevOptions["storeMiddleware"]>,
+  log: DevOptions["storeLog"],
+): Promise<Server> {
+  const handler = (request: Request, context?: RequestContext) =>
+    middleware(request, () => store.handler(request, context));
+  return createServer(
+    { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 },
+    nodeListener(handler, log),
+  );
+}
+
+function listen(server: Server, port: number, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      const address = server.address() as AddressInfo;
+      const shown = address.family === "IPv6" ? `[${address.address}]` : address.address;
+      resolve(`http://${shown}:${address.port}`);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

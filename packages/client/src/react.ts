@@ -1,0 +1,42 @@
+/**
+ * `useUpload` — the uploader as a React hook (React 18+, an optional peer dependency).
+ *
+ * ```tsx
+ * const { upload, status, progress, error, record, abort } = useUpload(uploader, { route: "avatar" });
+ * <input type="file" onChange={(e) => e.target.files?.[0] && upload(e.target.files[0])} />
+ * {progress && <progress value={progress.percent} max={100} />}
+ * {error && <p role="alert">{error.message}</p>}
+ * ```
+ *
+ * All state lives in `createUploadStore` (no React in it, tested on its own); this file
+ * only subscribes to it.
+ */
+
+import type { FileRecord } from "@sluice/server";
+import { useEffect, useState, useSyncExternalStore } from "react";
+import { createUploadStore, type UploadSnapshot } from "./upload-store.js";
+import type { Uploader, UploadFile, UploadOptions } from "./uploader.js";
+
+export interface UseUpload extends UploadSnapshot {
+  /** Starts uploading `file` (a new call abandons the previous upload). */
+  upload(file: UploadFile, options?: Partial<UploadOptions>): Promise<FileRecord>;
+  pause(): void;
+  resume(): void;
+  abort(): void;
+}
+
+export function useUpload(uploader: Uploader, options: UploadOptions): UseUpload {
+  const [store] = useState(() => createUploadStore(uploader, options));
+  const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
+  // An upload still running when the component goes away is abandoned.
+  useEffect(() => () => store.abort(), [store]);
+  return {
+    ...snapshot,
+    upload: store.start,
+    pause: store.pause,
+    resume: store.resume,
+    abort: store.abort,
+  };
+}
+
+export { createUploadStore, IDLE, type UploadSnapshot, type UploadStore } from "./upload-store.js";
