@@ -6,10 +6,10 @@
 import { Digests } from "../../checksums.js";
 import { noSuchUpload, parsePartNumber, requireUpload } from "../multipart-rules.js";
 import { type OperationContext, xmlDate, xmlResponse } from "../operation.js";
+import { tap } from "../receive-body.js";
 import { S3Error } from "../s3-error.js";
 import { document, el } from "../xml.js";
 import { readCopySource } from "./copy-object.js";
-import { tap } from "./put-object.js";
 
 export async function UploadPartCopy(context: OperationContext): Promise<Response> {
   const { request, storage, flavor } = context;
