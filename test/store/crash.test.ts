@@ -13,7 +13,6 @@
  * and `SLUICE_CRASH_SEED=<seed>` replays a failing run.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
@@ -22,6 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { sign } from "@sluice/sigv4";
+import { killStore, type RunningStore, startStoreProcess } from "./store-process.js";
 
 const MiB = 1024 * 1024;
 const credentials = { accessKeyId: "CRASHTESTKEY", secretAccessKey: "crash-test-secret" };
@@ -35,64 +35,9 @@ const IN_FLIGHT_SLACK_BYTES = 8 * MiB;
 // The store as a child process
 
 /** `sluice store` from source: no build needed, and never a stale `dist/`. */
-const CLI_FROM_SOURCE = [
-  "--conditions=source",
-  "--import",
-  "tsx",
-  "--input-type=module",
-  "-e",
-  'import { main } from "@sluice/cli"; process.exitCode = await main(process.argv.slice(1));',
-];
 
-interface RunningStore {
-  readonly url: string;
-  readonly child: ChildProcess;
-  readonly exited: Promise<void>;
-}
-
-const running = new Set<RunningStore>();
-after(async () => {
-  for (const store of running) await kill(store);
-});
-
-async function startStore(dataDir: string): Promise<RunningStore> {
-  const child = spawn(
-    process.execPath,
-    [...CLI_FROM_SOURCE, "store", "--port", "0", "--data", dataDir, "--quiet"],
-    {
-      cwd: new URL("../..", import.meta.url),
-      env: {
-        ...process.env,
-        SLUICE_ACCESS_KEY_ID: credentials.accessKeyId,
-        SLUICE_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  let output = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (data: Buffer) => {
-      output += data.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) resolve(match[1] as string);
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", (code, signal) =>
-      reject(new Error(`the store exited (${code ?? signal}) before listening:\n${output}`)),
-    );
-  });
-  const store = { url, child, exited };
-  running.add(store);
-  return store;
-}
-
-async function kill(store: RunningStore): Promise<void> {
-  store.child.kill("SIGKILL");
-  await store.exited;
-  running.delete(store);
-}
+const startStore = (dataDir: string) => startStoreProcess(dataDir, credentials);
+const kill = killStore;
 
 // ---------------------------------------------------------------------------------------
 // Object contents: versions that differ in every MiB, so a mix or a cut shows

@@ -1,8 +1,7 @@
 /**
- * Multipart uploads survive SIGKILL. The store runs as a child process — the `sluice`
- * binary (`packages/cli/bin/sluice.js`, the built CLI) — is killed in the middle of a
- * part and in the middle of CompleteMultipartUpload, and is restarted on the same data
- * folder. Issue 4: "Uploads in progress survive a restart: ListParts after restart shows
+ * Multipart uploads survive SIGKILL. The store runs as a child process (`sluice store`,
+ * see store-process.ts), is killed in the middle of a part and in the middle of
+ * CompleteMultipartUpload, and is restarted on the same data folder. Required: "Uploads in progress survive a restart: ListParts after restart shows
  * the parts uploaded before it", and the object "becomes visible atomically — also under
  * SIGKILL during completion". After every restart the upload is resumable (its parts
  * listed) or the object is complete and whole, never partial, and the data folder holds
@@ -12,7 +11,6 @@
  * loopback. Kill delays are fixed, so a failure replays.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
@@ -20,71 +18,20 @@ import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { sign } from "@sluice/sigv4";
+import { killStore, type RunningStore, startStoreProcess } from "./store-process.js";
 
 const MiB = 1024 * 1024;
 const PART = 5 * MiB;
 const credentials = { accessKeyId: "MPCRASHKEY", secretAccessKey: "multipart-crash-secret" };
 const region = "auto";
 const BUCKET = "mp-crash";
-const SLUICE_BIN = fileURLToPath(new URL("../../packages/cli/bin/sluice.js", import.meta.url));
 
 // ---------------------------------------------------------------------------------------
 // The store as a child process
 
-interface RunningStore {
-  readonly url: string;
-  readonly child: ChildProcess;
-  readonly exited: Promise<void>;
-}
-
-const running = new Set<RunningStore>();
-after(async () => {
-  for (const store of running) await kill(store);
-});
-
-async function startStore(dataDir: string): Promise<RunningStore> {
-  assert.ok(
-    existsSync(join(SLUICE_BIN, "../../dist/main.js")),
-    "packages/cli/dist is missing: run `npx tsc -b` (npm ci does) before this suite",
-  );
-  const child = spawn(
-    process.execPath,
-    [SLUICE_BIN, "store", "--port", "0", "--data", dataDir, "--quiet"],
-    {
-      env: {
-        ...process.env,
-        SLUICE_ACCESS_KEY_ID: credentials.accessKeyId,
-        SLUICE_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  let output = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (data: Buffer) => {
-      output += data.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) resolve(match[1] as string);
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", (code, signal) =>
-      reject(new Error(`the store exited (${code ?? signal}) before listening:\n${output}`)),
-    );
-  });
-  const store = { url, child, exited };
-  running.add(store);
-  return store;
-}
-
-async function kill(store: RunningStore): Promise<void> {
-  store.child.kill("SIGKILL");
-  await store.exited;
-  running.delete(store);
-}
+const startStore = (dataDir: string) => startStoreProcess(dataDir, credentials);
+const kill = killStore;
 
 // ---------------------------------------------------------------------------------------
 // Signed requests
