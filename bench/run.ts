@@ -7,6 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
+import { benchBrowser, browserTable } from "./browser.bench.js";
 import { benchCors } from "./cors.bench.js";
 import { type Measured, medianRatio } from "./measure.js";
 import { benchServer, serverBytesTable } from "./server.bench.js";
@@ -75,6 +76,10 @@ say(
   ),
 );
 say(serverBytesTable(server.bytes));
+
+const browser = await benchBrowser();
+raw.browser = browser;
+say(browserTable(browser));
 
 const dir = new URL("./results/", import.meta.url);
 mkdirSync(dir, { recursive: true });
