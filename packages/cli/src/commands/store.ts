@@ -16,11 +16,16 @@ Options:
   --data DIR         data folder (default ./.sluice/store)
   --flavor r2|s3     whose limits and answers to follow (default r2)
   --region NAME      the region signatures must name (default: auto for r2, us-east-1 for s3)
+  --abort-incomplete-after DAYS
+                     abort multipart uploads left incomplete this long (default: 7 for r2,
+                     as R2 does; never for s3)
   --quiet            no request log
 
 Credentials come from SLUICE_ACCESS_KEY_ID / SLUICE_SECRET_ACCESS_KEY; when unset, a
 pair is generated once per data folder and kept there.
 `;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export async function storeCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -32,6 +37,7 @@ export async function storeCommand(argv: string[]): Promise<number> {
       data: { type: "string", default: "./.sluice/store" },
       flavor: { type: "string", default: "r2" },
       region: { type: "string" },
+      "abort-incomplete-after": { type: "string" },
       quiet: { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
     },
@@ -46,6 +52,11 @@ export async function storeCommand(argv: string[]): Promise<number> {
   if (!isFlavorName(values.flavor))
     throw new UsageError(`--flavor must be r2 or s3, not ${values.flavor}`);
 
+  const days = values["abort-incomplete-after"];
+  const abandonedUploadMs = days === undefined ? undefined : Number(days) * DAY_MS;
+  if (abandonedUploadMs !== undefined && !(abandonedUploadMs > 0)) {
+    throw new UsageError(`--abort-incomplete-after must be a positive number of days, not ${days}`);
+  }
   const dataDir = resolve(values.data);
   const { credentials, source } = resolveCredentials(dataDir);
   const store = createStore({
@@ -53,6 +64,7 @@ export async function storeCommand(argv: string[]): Promise<number> {
     credentials,
     flavor: values.flavor,
     ...(values.region ? { region: values.region } : {}),
+    ...(abandonedUploadMs === undefined ? {} : { abandonedUploadMs }),
     ...(values.quiet
       ? {}
       : { log: (entry: RequestLogEntry) => process.stdout.write(`${logLine(entry)}\n`) }),
