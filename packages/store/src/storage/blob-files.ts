@@ -12,7 +12,7 @@ import { open, rename, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { CoalescedSync } from "./coalesced-sync.js";
 
-/** A blob whose bytes are on disk, fsynced, not yet named by any metadata. */
+/** A blob written to a temporary file: not yet synced, not yet named by any metadata. */
 export interface TempBlob {
   readonly id: string;
   readonly size: number;
@@ -70,8 +70,8 @@ export class BlobFiles {
   }
 
   /**
-   * Streams `source` to a temporary file and fsyncs it. On any error the file is removed
-   * and the error rethrown: nothing half-written survives.
+   * Streams `source` to a temporary file (synced when it is placed). On any error the
+   * file is removed and the error rethrown: nothing half-written survives.
    */
   async writeTemp(source: AsyncIterable<Uint8Array>): Promise<TempBlob> {
     const id = this.newId();
@@ -87,7 +87,6 @@ export class BlobFiles {
         }
         size += chunk.length;
       }
-      await file.datasync();
     } catch (error) {
       await file.close().catch(() => {});
       await rm(path, { force: true });
@@ -101,11 +100,17 @@ export class BlobFiles {
     await rm(this.tmpPath(temp.id), { force: true });
   }
 
-  /** Moves a temporary blob into place, durably (the rename is durable once its folder is synced). */
+  /**
+   * Moves a blob into place and makes it durable: its bytes and its folder entry, synced
+   * side by side, so an upload waits for one sync's latency, not two in a row. Until the
+   * metadata names it, a blob in place is an orphan like any other (start-up removes it),
+   * so syncing after the rename loses nothing; and a body refused by its checksums is
+   * discarded before it costs a sync at all.
+   */
   async place(temp: TempBlob): Promise<string> {
     const finalPath = this.blobPath(temp.id);
     await rename(this.tmpPath(temp.id), finalPath);
-    await this.#syncDir(this.blobDir(temp.id));
+    await Promise.all([syncData(finalPath), this.#syncDir(this.blobDir(temp.id))]);
     return finalPath;
   }
 
@@ -122,4 +127,14 @@ export class BlobFiles {
 function checked(id: string): string {
   if (!BLOB_ID.test(id)) throw new Error(`not a blob id: ${id}`);
   return id;
+}
+
+/** fdatasync applies to the file, not the descriptor: a fresh one flushes what was written through another. */
+async function syncData(path: string): Promise<void> {
+  const handle = await open(path, "r");
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
 }
