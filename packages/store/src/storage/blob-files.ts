@@ -4,11 +4,11 @@
  * the data folder or collide with another. This file is the one place ids become paths.
  *
  *   <data>/tmp/<id>          bytes still arriving; removed at start-up
- *   <data>/blobs/<xx>/<id>   complete blobs, fsynced, named by the metadata
+ *   <data>/blobs/<xx>/<id>   complete blobs, synced before the metadata names them
  */
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { open, rename, rm, unlink } from "node:fs/promises";
+import { type FileHandle, open, rename, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { CoalescedSync } from "./coalesced-sync.js";
 
@@ -78,16 +78,26 @@ export class BlobFiles {
     const path = this.tmpPath(id);
     const file = await open(path, "wx");
     let size = 0;
+    // Writes go out at their offsets while the next chunks arrive, as a pipe would
+    // overlap them; at most MAX_WRITE_AHEAD_BYTES are in flight, so memory stays flat.
+    const inFlight: { promise: Promise<void>; bytes: number }[] = [];
+    let inFlightBytes = 0;
     try {
       for await (const chunk of source) {
-        let offset = 0;
-        while (offset < chunk.length) {
-          const { bytesWritten } = await file.write(chunk, offset, chunk.length - offset);
-          offset += bytesWritten;
-        }
+        const promise = writeAll(file, chunk, size);
+        promise.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
+        inFlight.push({ promise, bytes: chunk.length });
+        inFlightBytes += chunk.length;
         size += chunk.length;
+        while (inFlightBytes > MAX_WRITE_AHEAD_BYTES) {
+          const oldest = inFlight.shift() as { promise: Promise<void>; bytes: number };
+          await oldest.promise;
+          inFlightBytes -= oldest.bytes;
+        }
       }
+      await Promise.all(inFlight.map((write) => write.promise));
     } catch (error) {
+      await Promise.allSettled(inFlight.map((write) => write.promise));
       await file.close().catch(() => {});
       await rm(path, { force: true });
       throw error;
@@ -136,5 +146,21 @@ async function syncData(path: string): Promise<void> {
     await handle.datasync();
   } finally {
     await handle.close();
+  }
+}
+
+/** Bytes of a body written ahead of the disk: enough to overlap network and disk. */
+const MAX_WRITE_AHEAD_BYTES = 4 * 1024 * 1024;
+
+async function writeAll(file: FileHandle, chunk: Uint8Array, position: number): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.length) {
+    const { bytesWritten } = await file.write(
+      chunk,
+      offset,
+      chunk.length - offset,
+      position + offset,
+    );
+    offset += bytesWritten;
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The store's disk: buckets, objects and their bytes. Bytes stream to a temporary file,
- * are fsynced and renamed into place, and only then does the metadata commit, in one
+ * are renamed into place and synced, and only then does the metadata commit, in one
  * SQLite transaction that also checks write conditions. So an object is visible whole or
  * not at all, after any crash; what a crash can leave behind (temporary files, blobs no
  * metadata names) is removed by `recover()` at start-up.
@@ -258,7 +258,7 @@ export class ObjectStorage {
     return row ? toObject(row) : undefined;
   }
 
-  /** Streams `source` to an fsynced temporary blob; on any error nothing remains. */
+  /** Streams `source` to a temporary blob; on any error nothing remains. */
   writeTemp(source: AsyncIterable<Uint8Array>): Promise<TempBlob> {
     return this.files.writeTemp(source);
   }
@@ -269,8 +269,8 @@ export class ObjectStorage {
 
   /**
    * Makes a temporary blob the object `bucket/key`, if the bucket exists and the
-   * condition holds at the moment of the commit. The blob moves into place (fsynced
-   * rename) before the metadata names it; the replaced object's blobs are removed after.
+   * condition holds at the moment of the commit. The blob moves into place and is synced
+   * before the metadata names it; the replaced object's blobs are removed after.
    */
   async commitObject<F>(
     bucket: string,
