@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 import { type DevServers, startDev, storeRequest } from "@sluice/demo";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { pngChunk } from "../server/fixtures.js";
 
 export const CHROMIUM = process.env.SLUICE_CHROMIUM ?? "/usr/bin/chromium";
 export const MiB = 1024 * 1024;
@@ -228,27 +229,6 @@ export function artifactPath(name: string): string {
 
 // Files, made here so the repository carries no binaries.
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const byte of bytes) c = (CRC_TABLE[(c ^ byte) & 0xff] as number) ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type: string, data: Uint8Array): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, "latin1");
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])));
-  return Buffer.concat([head, data, crc]);
-}
-
 /** A real RGB PNG, `size`×`size`, a diagonal gradient from `from` to `to` (so thumbnails show). */
 export function gradientPng(
   size: number,
@@ -273,9 +253,9 @@ export function gradientPng(
   }
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", ihdr),
-    chunk("IDAT", deflateSync(Buffer.concat(rows))),
-    chunk("IEND", new Uint8Array(0)),
+    pngChunk("IHDR", ihdr),
+    pngChunk("IDAT", deflateSync(Buffer.concat(rows))),
+    pngChunk("IEND", new Uint8Array(0)),
   ]);
 }
 
