@@ -32,7 +32,7 @@ import { ListParts } from "./operations/list-parts.js";
 import { PutObject } from "./operations/put-object.js";
 import { UploadPart } from "./operations/upload-part.js";
 import { UploadPartCopy } from "./operations/upload-part-copy.js";
-import { errorXml, S3Error } from "./s3-error.js";
+import { errorXml, notImplemented, S3Error } from "./s3-error.js";
 import {
   type Addressing,
   parseS3Request,
@@ -127,10 +127,7 @@ export function createHandler(options: HandlerOptions): Handler {
         }
         operation = detected.operation;
         if (detected.kind === "not-implemented") {
-          throw new S3Error(
-            "NotImplemented",
-            `${detected.operation} is not implemented by this store.`,
-          );
+          throw notImplemented(detected.operation);
         }
         const operationContext: OperationContext = {
           request: s3,

@@ -6,7 +6,7 @@
  *
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
  */
-import type { Verified } from "@sluice/sigv4";
+import { EMPTY_BODY_CRC32, type Verified } from "@sluice/sigv4";
 import {
   CHECKSUM_ALGORITHMS,
   CHECKSUM_BYTES,
@@ -16,9 +16,6 @@ import {
 } from "../checksums.js";
 import { S3Error } from "./s3-error.js";
 import type { S3Request } from "./s3-request.js";
-
-/** The CRC32 of zero bytes, as the AWS SDK's presigner puts it in PUT URLs by default. */
-export const EMPTY_BODY_CRC32 = "AAAAAA==";
 
 export interface Claims {
   readonly md5: Buffer | undefined;
