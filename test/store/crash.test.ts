@@ -21,6 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { sign } from "@sluice/sigv4";
+import { smallBodyCount } from "./helpers.js";
 import { killStore, type RunningStore, startStoreProcess } from "./store-process.js";
 
 const MiB = 1024 * 1024;
@@ -373,5 +374,78 @@ describe("the store killed with SIGKILL", { timeout: 90_000 }, () => {
     await putWhole(store, last);
     assertHolds(await getObject(store), last);
     await kill(store);
+  });
+
+  test("a kill amid concurrent small overwrites leaves each key one version, whole, and no stray bytes", async (t) => {
+    const seed = Number(process.env.SLUICE_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 32));
+    t.diagnostic(`SLUICE_CRASH_SEED=${seed}`);
+    const random = seeded(seed);
+    const { dataDir, store } = await freshStore();
+    folders.push(dataDir);
+    const keys = Array.from({ length: 8 }, (_, i) => `small/${i}.txt`);
+    // Every version of every key, by MD5; and the keys some PUT was answered 200 for.
+    const sent = new Map(keys.map((key) => [key, new Set<string>()]));
+    const acknowledged = new Set<string>();
+    let stop = false;
+    const writer = async (worker: number) => {
+      for (let n = 0; !stop; n++) {
+        const key = keys[Math.floor(random() * keys.length)] as string;
+        // Small bodies (kept in the database), 1 byte to 16 KiB, each one different.
+        const body = randomBytes(1 + Math.floor(random() * 16 * 1024));
+        body.write(`${worker}:${n}:`);
+        sent.get(key)?.add(createHash("md5").update(body).digest("hex"));
+        const signed = sign({
+          method: "PUT",
+          url: `${store.url}/${BUCKET}/${key}`,
+          credentials,
+          region,
+          body,
+        });
+        try {
+          const response = await fetch(signed.url, {
+            method: "PUT",
+            headers: signed.headers,
+            body,
+          });
+          await response.arrayBuffer();
+          if (response.status === 200) acknowledged.add(key);
+        } catch {
+          return; // the store is gone
+        }
+      }
+    };
+    const writers = Array.from({ length: 16 }, (_, worker) => writer(worker));
+    await new Promise((resolve) => setTimeout(resolve, 150 + Math.floor(random() * 250)));
+    await kill(store);
+    stop = true;
+    await Promise.all(writers);
+    assert.ok(acknowledged.size > 0, "no PUT was answered before the kill");
+
+    const restarted = await startStore(dataDir);
+    let present = 0;
+    for (const key of keys) {
+      const signed = sign({
+        method: "GET",
+        url: `${restarted.url}/${BUCKET}/${key}`,
+        credentials,
+        region,
+      });
+      const response = await fetch(signed.url, { headers: signed.headers });
+      const bytes = Buffer.from(await response.arrayBuffer());
+      if (response.status === 404) {
+        assert.ok(!acknowledged.has(key), `${key}: a PUT answered 200 was lost`);
+        continue;
+      }
+      assert.equal(response.status, 200, `${key}: ${bytes.toString()}`);
+      present++;
+      const md5 = createHash("md5").update(bytes).digest("hex");
+      assert.ok(sent.get(key)?.has(md5), `${key} holds bytes no PUT sent, whole`);
+      assert.equal(response.headers.get("etag"), `"${md5}"`, `${key}: the ETag is not its bytes'`);
+    }
+    t.diagnostic(`${acknowledged.size} keys acknowledged, ${present} present after the restart`);
+    assert.deepEqual(await readdir(join(dataDir, "tmp")), [], "temporary files remain");
+    assert.deepEqual(await blobFiles(dataDir), [], "small bodies became files");
+    assert.equal(smallBodyCount(dataDir), present, "bodies remain that no object names");
+    await kill(restarted);
   });
 });

@@ -13,6 +13,7 @@ import { delimiter, join } from "node:path";
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { type Credentials, type HeaderInput, sign } from "@sluice/sigv4";
 import { createStore, type FlavorName, type Store } from "@sluice/store";
+import Database from "better-sqlite3";
 
 // The SDK warns once per process that it will soon need Node 22; the suites run on 20.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
@@ -74,6 +75,24 @@ export async function startStore(
       }
     },
   };
+}
+
+/**
+ * How many small objects' bodies the store keeps in its metadata database (those of up
+ * to SMALL_BODY_MAX_BYTES; larger ones are files under `blobs/`). Read as a second,
+ * read-only connection, as another process would.
+ */
+export function smallBodyCount(dataDir: string): number {
+  const db = new Database(join(dataDir, "metadata.sqlite3"), {
+    readonly: true,
+    fileMustExist: true,
+  });
+  try {
+    return (db.prepare("SELECT count(*) AS count FROM small_bodies").get() as { count: number })
+      .count;
+  } finally {
+    db.close();
+  }
 }
 
 export type ChecksumMode = "WHEN_REQUIRED" | "SDK default";

@@ -33,7 +33,7 @@ import {
   UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
 import { sign } from "@sluice/sigv4";
-import { createStore, type Store } from "@sluice/store";
+import { createStore, SMALL_BODY_MAX_BYTES, type Store } from "@sluice/store";
 import {
   CREDENTIALS,
   errorOf,
@@ -757,7 +757,9 @@ describe("the completed object", () => {
 
   test("completion frees the blobs of parts it leaves out and of the object it replaces", async () => {
     const key = freshKey("leftover");
-    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: "old object" }));
+    // Large enough to be a blob of its own, not a small body kept in the database.
+    const old = randomBytes(SMALL_BODY_MAX_BYTES + 1);
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: old }));
     const upload = await Upload.create(client, key);
     const before = blobFiles(r2.dataDir).length;
     const bodies = [randomBytes(MIN_PART), randomBytes(10), randomBytes(20)];

@@ -10,4 +10,5 @@ export { createHandler, type Handler, type HandlerOptions } from "./http/handler
 export { S3Error } from "./http/s3-error.js";
 export type { RequestContext } from "./http/s3-request.js";
 export { nodeListener, type RequestLogEntry } from "./node-adapter.js";
+export { SMALL_BODY_MAX_BYTES } from "./storage/object-storage.js";
 export { createStore, type Store, type StoreOptions } from "./store.js";

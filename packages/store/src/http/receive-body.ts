@@ -10,36 +10,41 @@ import {
   type FinishedDigests,
   isChecksumAlgorithm,
 } from "../checksums.js";
-import type { TempBlob } from "../storage/object-storage.js";
+import type { PendingBody } from "../storage/object-storage.js";
 import { algorithmsFor, checkClaims, readClaims } from "./integrity.js";
 import type { OperationContext } from "./operation.js";
 import { RequestBody } from "./request-body.js";
 
-export interface ReceivedBody {
-  readonly temp: TempBlob;
+export interface ReceivedBody<B extends PendingBody> {
+  readonly body: B;
   readonly digests: FinishedDigests;
 }
 
-/** `alsoCompute`: an algorithm to compute even unclaimed (a multipart upload's own). */
-export async function receiveBody(
+/**
+ * `write` takes the body's chunks where they are kept until the commit (an object's
+ * body may stay in memory when small, a part's goes to a file); `alsoCompute`: an
+ * algorithm to compute even unclaimed (a multipart upload's own).
+ */
+export async function receiveBody<B extends PendingBody>(
   context: OperationContext,
+  write: (chunks: AsyncIterable<Uint8Array>) => Promise<B>,
   alsoCompute?: string,
-): Promise<ReceivedBody> {
+): Promise<ReceivedBody<B>> {
   const { request, verified, storage } = context;
   const claims = readClaims(request, verified);
   const body = new RequestBody(request, verified, context.flavor.maxPutBytes);
   const algorithms = new Set<ChecksumAlgorithm>(algorithmsFor(claims));
   if (alsoCompute !== undefined && isChecksumAlgorithm(alsoCompute)) algorithms.add(alsoCompute);
   const digests = new Digests(algorithms, { sha256Hex: claims.sha256Hex !== undefined });
-  const temp = await storage.writeTemp(tap(body.chunks(), digests));
+  const received = await write(tap(body.chunks(), digests));
   const finished = digests.finish();
   try {
     checkClaims(claims, finished, body.trailers);
   } catch (error) {
-    await storage.discard(temp);
+    await storage.discard(received);
     throw error;
   }
-  return { temp, digests: finished };
+  return { body: received, digests: finished };
 }
 
 /** The response headers of a stored body: its ETag and the checksums computed over it. */

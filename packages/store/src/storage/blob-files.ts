@@ -14,6 +14,7 @@ import { CoalescedSync } from "./coalesced-sync.js";
 
 /** A blob written to a temporary file: not yet synced, not yet named by any metadata. */
 export interface TempBlob {
+  readonly kind: "file";
   readonly id: string;
   readonly size: number;
 }
@@ -103,7 +104,7 @@ export class BlobFiles {
       throw error;
     }
     await file.close();
-    return { id, size };
+    return { kind: "file", id, size };
   }
 
   async discard(temp: TempBlob): Promise<void> {

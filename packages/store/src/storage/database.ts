@@ -39,8 +39,19 @@ CREATE TABLE IF NOT EXISTS objects (
   -- The object's bytes: blob ids and sizes, in order ("id:size id:size ..."). One
   -- segment for a PUT; a completed multipart upload keeps its parts' blobs.
   segments TEXT NOT NULL,
+  -- Or, for a small object, the row of small_bodies holding its bytes (segments is "").
+  small_body INTEGER,
   PRIMARY KEY (bucket, key)
 ) WITHOUT ROWID;
+
+-- Small objects' bytes, written in the same transaction as their row: one WAL sync makes
+-- both durable, where a file costs a sync of its own and one of its folder. A rowid table,
+-- so the objects table's rows stay small; AUTOINCREMENT, so an id is never reused while
+-- a reader may still hold it.
+CREATE TABLE IF NOT EXISTS small_bodies (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  bytes BLOB NOT NULL
+);
 
 CREATE TABLE IF NOT EXISTS uploads (
   upload_id TEXT PRIMARY KEY,
@@ -84,6 +95,10 @@ export function openDatabase(path: string): Db {
   db.pragma("synchronous = NORMAL");
   db.pragma("busy_timeout = 5000");
   db.exec(SCHEMA);
+  // Data folders from before small bodies lived in the database.
+  const columns = db.pragma("table_info(objects)") as { name: string }[];
+  if (!columns.some((column) => column.name === "small_body"))
+    db.exec("ALTER TABLE objects ADD COLUMN small_body INTEGER");
   return db;
 }
 

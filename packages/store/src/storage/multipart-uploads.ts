@@ -52,7 +52,7 @@ export type CompletionPlan<E> =
   | {
       readonly ok: true;
       readonly parts: readonly PartRecord[];
-      readonly record: Omit<ObjectRecord, "segments" | "size" | "bucket" | "key">;
+      readonly record: Omit<ObjectRecord, "body" | "size" | "bucket" | "key">;
       readonly condition: ConditionCheck<E>;
     };
 
@@ -282,7 +282,13 @@ export class MultipartUploads {
       const segments: Segment[] = decided.parts.map((p) => ({ blob: p.blob, size: p.size }));
       const size = segments.reduce((sum, s) => sum + s.size, 0);
       const written = this.#objects.writeObjectRow(
-        { ...decided.record, bucket: upload.bucket, key: upload.key, size, segments },
+        {
+          ...decided.record,
+          bucket: upload.bucket,
+          key: upload.key,
+          size,
+          body: { kind: "blobs", segments },
+        },
         decided.condition,
       );
       if (!written.ok) {

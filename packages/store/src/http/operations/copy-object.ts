@@ -57,11 +57,11 @@ export async function CopyObject(context: OperationContext): Promise<Response> {
   const condition = writeCondition(request.headers, flavor.name);
   checkWriteCondition(condition, storage.getObject(bucket, key), key);
 
-  const temp = await storage.copyToTemp(source);
+  const body = await storage.copyBody(source);
   const result = await storage.commitObject(
     bucket,
     key,
-    temp,
+    body,
     {
       contentType: attributes.contentType,
       headers: attributes.headers,

@@ -168,9 +168,10 @@ function partRange(
       416,
     );
   }
+  // Only a multipart object has parts of its own; any other is its one part.
+  const segments = record.body.kind === "blobs" ? record.body.segments : [];
   let start = 0;
-  for (const segment of record.segments.slice(0, part - 1)) start += segment.size;
-  const size =
-    record.partsCount === undefined ? record.size : (record.segments[part - 1]?.size ?? 0);
+  for (const segment of segments.slice(0, part - 1)) start += segment.size;
+  const size = record.partsCount === undefined ? record.size : (segments[part - 1]?.size ?? 0);
   return { start, end: start + size - 1 };
 }

@@ -21,12 +21,12 @@ export async function PutObject(context: OperationContext): Promise<Response> {
   const attributes = attributesFrom(request.headers, flavor);
   const condition = writeCondition(request.headers, flavor.name);
   checkWriteCondition(condition, storage.getObject(bucket, key), key);
-  const { temp, digests } = await receiveBody(context);
+  const { body, digests } = await receiveBody(context, (chunks) => storage.receive(chunks));
 
   const result = await storage.commitObject(
     bucket,
     key,
-    temp,
+    body,
     {
       ...attributes,
       checksums: digests.checksums,

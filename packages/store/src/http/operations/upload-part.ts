@@ -11,11 +11,15 @@ export async function UploadPart(context: OperationContext): Promise<Response> {
   const { request, storage } = context;
   const partNumber = parsePartNumber(request.query.get("partNumber"));
   const upload = requireUpload(context);
-  const { temp, digests } = await receiveBody(context, upload.checksumAlgorithm);
+  const { body, digests } = await receiveBody(
+    context,
+    (chunks) => storage.writeTemp(chunks),
+    upload.checksumAlgorithm,
+  );
   const part = await storage.uploads.commitPart(
     upload.uploadId,
     partNumber,
-    temp,
+    body,
     { etag: digests.md5.toString("hex"), checksums: digests.checksums },
     context.now().getTime(),
   );
