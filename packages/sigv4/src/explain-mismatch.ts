@@ -43,21 +43,39 @@ function single(headers: HeaderMap, name: string): string | undefined {
   return value === undefined || typeof value === "string" ? value : value.join(",");
 }
 
+/** Which difference made the signature fail; `unexplained` when no single one did. */
+export type MismatchCause =
+  | "header-not-sent"
+  | "header-sent-twice"
+  | "content-type"
+  | "method"
+  | "key-encoding"
+  | "unexplained";
+
+export interface MismatchExplanation {
+  readonly cause: MismatchCause;
+  /** A sentence naming the cause, or, when unexplained, what to check. */
+  readonly message: string;
+}
+
 /**
- * Explains a `signature-mismatch` result of `verify(request, options)`: a sentence naming
- * the likely cause, or, when no single change explains it (a wrong secret key, a value
- * we cannot guess), what to check. Undefined when the request verifies or fails otherwise.
+ * Explains a `signature-mismatch` result of `verify(request, options)`: the likely cause,
+ * or, when no single change explains it (a wrong secret key, a value we cannot guess),
+ * what to check. Undefined when the request verifies or fails otherwise.
  */
 export function explainMismatch(
   request: VerifyRequest,
   options: VerifyOptions,
-): string | undefined {
+): MismatchExplanation | undefined {
   const first = verify(request, options);
   if (first.ok || first.failure.kind !== "signature-mismatch") return undefined;
   const { missingHeaders } = first.failure;
   if (missingHeaders.length > 0) {
     const names = missingHeaders.join(", ");
-    return `the signature covers ${names}, but the request did not send ${missingHeaders.length === 1 ? "it" : "them"}`;
+    return {
+      cause: "header-not-sent",
+      message: `the signature covers ${names}, but the request did not send ${missingHeaders.length === 1 ? "it" : "them"}`,
+    };
   }
   const signed = new Set(signedHeaderNames(first.failure.canonicalRequest));
   const matches = (variant: Partial<VerifyRequest>) =>
@@ -73,7 +91,10 @@ export function explainMismatch(
     const value = request.headers[name];
     const values = typeof value === "string" ? value.split(/\s*,\s*/) : (value ?? []);
     if (values.length > 1 && matches({ headers: withHeader(name, values[0]) })) {
-      return `the request sent ${name} more than once (${JSON.stringify(single(request.headers, name))}); it was signed once, as ${JSON.stringify(values[0])}`;
+      return {
+        cause: "header-sent-twice",
+        message: `the request sent ${name} more than once (${JSON.stringify(single(request.headers, name))}); it was signed once, as ${JSON.stringify(values[0])}`,
+      };
     }
   }
 
@@ -83,14 +104,20 @@ export function explainMismatch(
     for (const candidate of candidates) {
       if (candidate === contentType) continue;
       if (matches({ headers: withHeader("content-type", candidate) })) {
-        return `the request's Content-Type is ${JSON.stringify(contentType)} but the URL was signed for ${JSON.stringify(candidate)}`;
+        return {
+          cause: "content-type",
+          message: `the request's Content-Type is ${JSON.stringify(contentType)} but the URL was signed for ${JSON.stringify(candidate)}`,
+        };
       }
     }
   }
 
   for (const method of METHODS) {
     if (method !== request.method && matches({ method })) {
-      return `the request is a ${request.method}, but it was signed for ${method}`;
+      return {
+        cause: "method",
+        message: `the request is a ${request.method}, but it was signed for ${method}`,
+      };
     }
   }
 
@@ -98,7 +125,10 @@ export function explainMismatch(
   const alternatives = [request.path.replaceAll("+", "%20"), safeDecode(request.path)];
   for (const path of alternatives) {
     if (path !== undefined && path !== request.path && matches({ path })) {
-      return `the key in the path is encoded differently from how it was signed (signed as ${path})`;
+      return {
+        cause: "key-encoding",
+        message: `the key in the path is encoded differently from how it was signed (signed as ${path})`,
+      };
     }
   }
 
@@ -111,7 +141,7 @@ export function explainMismatch(
   hints.push(
     `check the secret key, and that Host (${single(request.headers, "host") ?? "none"}) is the host the URL was signed for`,
   );
-  return `no single difference explains it; ${hints.join("; ")}`;
+  return { cause: "unexplained", message: `no single difference explains it; ${hints.join("; ")}` };
 }
 
 function signedHeaderNames(canonicalRequest: string): string[] {

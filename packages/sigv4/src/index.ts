@@ -28,8 +28,14 @@ export {
   describePresignedUrl,
   EMPTY_BODY_CRC32,
   type PresignedUrlDescription,
+  type UrlFinding,
+  type UrlFindingKind,
 } from "./describe-presigned-url.js";
-export { explainMismatch } from "./explain-mismatch.js";
+export {
+  explainMismatch,
+  type MismatchCause,
+  type MismatchExplanation,
+} from "./explain-mismatch.js";
 export { type ObjectUrlOptions, objectUrl, splitUrl, type UrlParts } from "./object-url.js";
 export {
   MAX_EXPIRES_SECONDS,

@@ -259,13 +259,12 @@ function explainUrl(
   }
 
   for (const finding of description.findings) {
-    // The verifier's bare "expired: …" or "unsigned-headers: …" when a sentence says more.
-    if (/^(?:expired|unsigned-headers): /.test(finding) && description.findings.length > 1) {
-      continue;
-    }
     findings.push({
-      level: levelOf(finding),
-      message: elaborate(finding, description, request),
+      level: finding.level,
+      message:
+        finding.kind === "signature-unexplained"
+          ? unexplainedMismatch(description, request)
+          : finding.message,
     });
   }
 
@@ -340,23 +339,14 @@ function checkUrlAlone(
   };
 }
 
-/** The sentences of `describePresignedUrl`, sorted into what fails and what only weakens. */
-function levelOf(finding: string): Level {
-  if (finding.startsWith("the signature verifies")) return "ok";
-  if (/ is not bound/.test(finding)) return "warning";
-  return "problem";
-}
-
 /**
  * A mismatch no single change to the request explains: the size, when it is signed and
  * sent (its signed value is not in the URL, so it cannot be tried), else the URL itself.
  */
-function elaborate(
-  finding: string,
+function unexplainedMismatch(
   description: PresignedUrlDescription,
   request: ClientRequest | undefined,
 ): string {
-  if (!finding.includes("no single difference explains it")) return finding;
   const changed = `the URL was changed after it was signed — its key (path ${description.path}), its host (${description.host}) or a query parameter — or it was signed with another secret key`;
   const length = request?.headers["content-length"];
   if (description.signedHeaders.includes("content-length") && length !== undefined) {

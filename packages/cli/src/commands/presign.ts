@@ -123,10 +123,11 @@ export async function presignCommand(argv: string[]): Promise<number> {
   } else {
     lines.push("send no other header the URL would need: it binds only the host");
   }
+  // What a GET leaves unbound (type, size) is not a weakness: it uploads nothing.
   const notes = describePresignedUrl(presigned.url).findings.filter(
-    (f) => verb === "put" || !/not bound/.test(f),
+    (f) => verb === "put" || f.level !== "warning",
   );
-  for (const note of notes) lines.push(`! ${note}`);
+  for (const note of notes) lines.push(`! ${note.message}`);
   const curlHeaders = sent
     .filter(([name]) => name !== "content-length")
     .map(([name, value]) => ` -H ${shellQuote(`${name}: ${value}`)}`)

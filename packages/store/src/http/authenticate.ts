@@ -43,8 +43,10 @@ export function authenticate(request: S3Request, options: AuthOptions): Verified
   };
   const result = verify(verifyRequest, verifyOptions);
   if (result.ok) return result;
-  throw toS3Error(result.failure, options.flavor, () =>
-    explainMismatch(verifyRequest, verifyOptions),
+  throw toS3Error(
+    result.failure,
+    options.flavor,
+    () => explainMismatch(verifyRequest, verifyOptions)?.message,
   );
 }
 
