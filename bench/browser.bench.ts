@@ -27,7 +27,6 @@
  * is looked at with a signed HEAD, its size and ETag kept, then deleted: browser and
  * Node must agree on the ETag, since they sent the same bytes in the same parts.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -63,6 +62,7 @@ import {
 import { type Credentials, objectUrl } from "@sluice/sigv4";
 import type { Page } from "playwright-core";
 import { CHROMIUM, chooseRoute, launchChromium, MiB, signIn } from "../test/browser/helpers.js";
+import { startChildServer } from "../test/child-process.js";
 import { type Measured, measureRounds, medianRatio } from "./measure.js";
 
 const ROUNDS = 3;
@@ -395,36 +395,15 @@ interface Child {
 const SELF = fileURLToPath(import.meta.url);
 
 async function startChild(dataDir: string): Promise<Child> {
-  const child: ChildProcess = spawn(
-    process.execPath,
+  const server = await startChildServer(
     ["--conditions=source", "--import", "tsx", SELF, "serve", dataDir],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  let output = "";
-  const served = await new Promise<Served>((resolve, reject) => {
-    child.stdout?.on("data", (data: Buffer) => {
-      output += data.toString();
+    (output) => {
       const line = /^\{.*\}$/m.exec(output)?.[0];
-      if (line) resolve(JSON.parse(line) as Served);
-    });
-    // Kept for the error below; a full pipe would stall the child.
-    child.stderr?.on("data", (data: Buffer) => {
-      output += data.toString();
-    });
-    child.once("exit", (code, signal) =>
-      reject(new Error(`the servers exited (${code ?? signal}) before listening:\n${output}`)),
-    );
-  });
-  return {
-    served,
-    async stop() {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-      await exited;
-      clearTimeout(timer);
+      return line === undefined ? undefined : (JSON.parse(line) as Served);
     },
-  };
+    { name: "the servers" },
+  );
+  return { served: server.ready, stop: () => server.stop() };
 }
 
 async function serve(dataDir: string): Promise<void> {

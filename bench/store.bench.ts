@@ -19,7 +19,6 @@
  * Clients sign with our `sign()` (`UNSIGNED-PAYLOAD`, so signing costs the same whatever
  * the body) and send from a repeated buffer, so the client's cost stays small and equal.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -29,6 +28,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Credentials, sign } from "@sluice/sigv4";
+import { type ChildServer, startChildServer } from "../test/child-process.js";
 import { type Measured, measureConcurrent, measureRounds } from "./measure.js";
 
 const MiB = 1024 * 1024;
@@ -99,13 +99,11 @@ server.listen(0, "127.0.0.1", () => {
 // ---------------------------------------------------------------------------------------
 // Servers, each in a child process
 
-interface Server {
+interface Server extends ChildServer<string> {
   readonly name: string;
   readonly url: string;
   /** Requests are signed when set. */
   readonly credentials: Credentials | undefined;
-  readonly child: ChildProcess;
-  readonly exited: Promise<void>;
 }
 
 async function launch(
@@ -115,36 +113,12 @@ async function launch(
   credentials: Credentials | undefined,
   env: NodeJS.ProcessEnv = {},
 ): Promise<Server> {
-  const child = spawn(process.execPath, args, {
+  const server = await startChildServer(args, (output) => listening.exec(output)?.[1], {
+    name,
     cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    env,
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  let output = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (data: Buffer) => {
-      output += data.toString();
-      const match = listening.exec(output);
-      if (match) resolve(`http://127.0.0.1:${match[1]}`);
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", (code, signal) =>
-      reject(new Error(`${name} exited (${code ?? signal}) before listening:\n${output}`)),
-    );
-  });
-  // Keep draining its output; a full pipe would stall the server.
-  child.stdout?.resume();
-  child.stderr?.resume();
-  return { name, url, credentials, child, exited };
-}
-
-async function stop(server: Server): Promise<void> {
-  server.child.kill("SIGTERM");
-  const timer = setTimeout(() => server.child.kill("SIGKILL"), 3000);
-  await server.exited;
-  clearTimeout(timer);
+  return { ...server, name, url: `http://127.0.0.1:${server.ready}`, credentials };
 }
 
 /** Warns when the CLI's build is older than a package's source. */
@@ -543,7 +517,7 @@ export async function benchStore(): Promise<StoreBench> {
       notes,
     };
   } finally {
-    await Promise.all(servers.map(stop));
+    await Promise.all(servers.map((server) => server.stop(3000)));
     await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
   }
 }

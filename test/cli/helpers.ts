@@ -3,14 +3,14 @@
  * a user runs it (a child process, credentials in its environment, in a working folder
  * of its own) from the sources, and the `aws` CLI as the independent judge.
  */
-import { spawn } from "node:child_process";
-import { accessSync, constants, mkdtempSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createS3Api, type S3Api } from "@sluice/server";
 import { type Credentials, sign } from "@sluice/sigv4";
 import { createStore, type Store } from "@sluice/store";
+import { type RunResult, runAwsCli, runProcess } from "../aws-cli.js";
 
 // The SDK warns once per process that it will soon need Node 22; the suites run on 20.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
@@ -80,11 +80,8 @@ async function fetchSigned(url: string, method: string, path: string): Promise<n
   return response.status;
 }
 
-export interface RunResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type { RunResult } from "../aws-cli.js";
+export { awsCliInstalled, requireAwsCli } from "../aws-cli.js";
 
 /** The environment a user's shell would give: credentials, and nothing of this machine's AWS setup. */
 export function userEnv(
@@ -112,12 +109,14 @@ export function sluice(
   options: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string } = {},
 ): Promise<RunResult> {
   const script = `const { main } = await import(${JSON.stringify(MAIN)}); process.exitCode = await main(process.argv.slice(1));`;
-  return run(
+  return runProcess(
     process.execPath,
     ["--conditions=source", "--import", TSX, "-e", script, "--", ...args],
-    options.cwd ?? workdir(),
-    options.env ?? userEnv(),
-    options.stdin,
+    {
+      cwd: options.cwd ?? workdir(),
+      env: options.env ?? userEnv(),
+      ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
+    },
   );
 }
 
@@ -126,61 +125,7 @@ export function workdir(): string {
   return mkdtempSync(join(tmpdir(), "sluice-cli-"));
 }
 
-/** True when an `aws` executable is on PATH. */
-export function awsCliInstalled(): boolean {
-  return (process.env.PATH ?? "").split(delimiter).some((dir) => {
-    try {
-      accessSync(join(dir, "aws"), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
 /** `aws <args> --endpoint-url <url>` with the test credentials and no local AWS config. */
 export function aws(url: string, args: readonly string[], cwd: string): Promise<RunResult> {
-  const env = userEnv({
-    AWS_DEFAULT_REGION: "auto",
-    AWS_CONFIG_FILE: join(cwd, ".no-aws-config"),
-    AWS_SHARED_CREDENTIALS_FILE: join(cwd, ".no-aws-credentials"),
-    AWS_EC2_METADATA_DISABLED: "true",
-    AWS_PAGER: "",
-    AWS_MAX_ATTEMPTS: "1",
-  });
-  return run("aws", [...args, "--endpoint-url", url], cwd, env, undefined);
-}
-
-function run(
-  command: string,
-  args: readonly string[],
-  cwd: string,
-  env: NodeJS.ProcessEnv,
-  stdin: string | undefined,
-): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? "");
-  });
-}
-
-/** Fails the suite when the `aws` CLI is missing on CI; elsewhere, says the judge is absent. */
-export function requireAwsCli(): boolean {
-  if (awsCliInstalled()) return true;
-  if (process.env.CI === "true") {
-    throw new Error(
-      "the aws CLI is required on CI (pip install awscli): it is the independent judge of sluice cors",
-    );
-  }
-  return false;
+  return runAwsCli(url, args, cwd, CREDENTIALS);
 }

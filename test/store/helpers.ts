@@ -3,17 +3,17 @@
  * clock, SDK clients pointed at it, signed raw requests for what the SDK will not send,
  * and a reader for S3's `<Error>` documents.
  */
-import { spawn } from "node:child_process";
-import { accessSync, constants, mkdtempSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { Agent } from "node:http";
 import type { LookupFunction } from "node:net";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { type Credentials, type HeaderInput, sign } from "@sluice/sigv4";
 import { createStore, type FlavorName, type Store } from "@sluice/store";
 import Database from "better-sqlite3";
+import { type RunResult, runAwsCli } from "../aws-cli.js";
 
 // The SDK warns once per process that it will soon need Node 22; the suites run on 20.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
@@ -331,55 +331,10 @@ export function signedRawRequest(
   return Buffer.concat([Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1"), Buffer.from(body)]);
 }
 
-/** True when an `aws` executable is on PATH (looked up, not run: it takes a second to start). */
-export function awsCliInstalled(): boolean {
-  return (process.env.PATH ?? "").split(delimiter).some((dir) => {
-    try {
-      accessSync(join(dir, "aws"), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
+export type { RunResult as CliResult } from "../aws-cli.js";
+export { awsCliInstalled } from "../aws-cli.js";
 
-export interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/**
- * Runs `aws <args> --endpoint-url <url>` as a user would type it: credentials and region
- * from the environment, in `cwd` (so `file://cors.json` is relative), with no profile,
- * config or pager of the machine's leaking in.
- */
-export function awsCli(url: string, args: readonly string[], cwd: string): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith("AWS_")) env[name] = value;
-  }
-  Object.assign(env, {
-    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-    AWS_DEFAULT_REGION: "auto",
-    AWS_CONFIG_FILE: join(cwd, ".no-aws-config"),
-    AWS_SHARED_CREDENTIALS_FILE: join(cwd, ".no-aws-credentials"),
-    AWS_EC2_METADATA_DISABLED: "true",
-    AWS_PAGER: "",
-    AWS_MAX_ATTEMPTS: "1",
-  });
-  return new Promise((resolve, reject) => {
-    const child = spawn("aws", [...args, "--endpoint-url", url], { cwd, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+/** `aws <args> --endpoint-url <url>` as a user types it, with the suites' credentials. */
+export function awsCli(url: string, args: readonly string[], cwd: string): Promise<RunResult> {
+  return runAwsCli(url, args, cwd, CREDENTIALS);
 }

@@ -2,9 +2,9 @@
  * The store as a child process, for the crash suites: `sluice store` run from source
  * (no stale build), killed with SIGKILL and started again on the same data folder.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { after } from "node:test";
 import type { Credentials } from "@sluice/sigv4";
+import { type ChildServer, startChildServer } from "../child-process.js";
 
 const CLI_FROM_SOURCE = [
   "--conditions=source",
@@ -15,55 +15,37 @@ const CLI_FROM_SOURCE = [
   'import { main } from "@sluice/cli"; process.exitCode = await main(process.argv.slice(1));',
 ];
 
-export interface RunningStore {
+export interface RunningStore extends ChildServer<string> {
   readonly url: string;
-  readonly child: ChildProcess;
-  readonly exited: Promise<void>;
 }
 
 const running = new Set<RunningStore>();
 after(async () => {
-  for (const store of running) await killStore(store);
+  for (const store of running) await store.kill();
 });
 
 export async function startStoreProcess(
   dataDir: string,
   credentials: Credentials,
 ): Promise<RunningStore> {
-  const child = spawn(
-    process.execPath,
+  const server = await startChildServer(
     [...CLI_FROM_SOURCE, "store", "--port", "0", "--data", dataDir, "--quiet"],
+    (output) => /listening on (http:\/\/\S+)/.exec(output)?.[1],
     {
+      name: "the store",
       cwd: new URL("../..", import.meta.url),
       env: {
-        ...process.env,
         SLUICE_ACCESS_KEY_ID: credentials.accessKeyId,
         SLUICE_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       },
-      stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  let output = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (data: Buffer) => {
-      output += data.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) resolve(match[1] as string);
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", (code, signal) =>
-      reject(new Error(`the store exited (${code ?? signal}) before listening:\n${output}`)),
-    );
-  });
-  const store = { url, child, exited };
+  const store = { ...server, url: server.ready };
   running.add(store);
   return store;
 }
 
 export async function killStore(store: RunningStore): Promise<void> {
-  store.child.kill("SIGKILL");
-  await store.exited;
+  await store.kill();
   running.delete(store);
 }
