@@ -2,11 +2,18 @@
  * @sluice/server — the upload API an app mounts: routes (upload policies), presigned
  * URLs that bind type, length and no-overwrite, completion that verifies what arrived
  * (size, type, magic bytes) before the app hears of it, and a ledger with a sweeper so
- * no upload is lost. Web-standard `Request → Response`, with a Node/Express adapter.
+ * no upload is lost (SQLite by default; PostgreSQL, shared by app instances, when
+ * `DATABASE_URL` names one). Web-standard `Request → Response`, with a Node/Express adapter.
  */
 export { ApiError, type ApiErrorCode, apiError } from "./api-error.js";
 export { CompletionHookError } from "./completion.js";
 export { EXTENSIONS, expandTypes, extensionFor, NOT_IN_FAMILIES } from "./content-types.js";
+export {
+  describeLedger,
+  type LedgerLocation,
+  type LedgerLocationOptions,
+  ledgerLocation,
+} from "./database-url.js";
 export {
   createUploadHandler,
   DEFAULT_MULTIPART_TTL_MS,
@@ -29,6 +36,11 @@ export {
   partSizeOf,
   planParts,
 } from "./plan.js";
+export {
+  openPostgresLedger,
+  POSTGRES_SCHEMA_VERSION,
+  type PostgresLedgerOptions,
+} from "./postgres-ledger.js";
 export type * from "./protocol.js";
 export {
   type CompleteEvent,
