@@ -16,7 +16,6 @@
  * Store failures are 502 `storage_error`; anything unexpected is a logged 500 `internal`
  * that says nothing of the internals.
  */
-import { join } from "node:path";
 import { ApiError, apiError } from "./api-error.js";
 import { CompletionHookError, createCompleter, DEFAULT_LEASE_MS } from "./completion.js";
 import { abortUpload } from "./endpoints/abort-upload.js";
@@ -26,11 +25,11 @@ import { type EndpointContext, json } from "./endpoints/endpoint.js";
 import { partUrls } from "./endpoints/part-urls.js";
 import { uploadState } from "./endpoints/upload-state.js";
 import type { Ledger } from "./ledger.js";
+import { defaultDataDir, openLedgerOnFirstUse } from "./open-ledger.js";
 import type { ApiErrorBody } from "./protocol.js";
 import type { Routes } from "./route.js";
 import { createS3Api, type StorageConfig } from "./s3-api.js";
 import { S3RequestError } from "./s3-request-error.js";
-import { openSqliteLedger } from "./sqlite-ledger.js";
 import { createSweeper, type SweepReport } from "./sweeper.js";
 
 export interface UploadHandlerOptions {
@@ -38,9 +37,15 @@ export interface UploadHandlerOptions {
   readonly routes: Routes;
   /** The bucket, reached over HTTP: R2, S3, or any S3-compatible store. */
   readonly storage: StorageConfig;
-  /** Default: SQLite in `<dataDir>/ledger.sqlite3`. */
+  /** Default: the one `databaseUrl` names, else SQLite in `<dataDir>/ledger.sqlite3`. */
   readonly ledger?: Ledger;
-  /** Where the default ledger lives; default `.sluice` in the working directory. */
+  /**
+   * `postgres://…` or `postgresql://…`: the ledger in PostgreSQL, shared by every app
+   * instance given the same URL. `""`: SQLite in `dataDir`. Default: `process.env.DATABASE_URL`
+   * (unset: SQLite). Any other URL is refused here, saying why.
+   */
+  readonly databaseUrl?: string;
+  /** Where the SQLite ledger lives; default `.sluice` in the working directory. */
   readonly dataDir?: string;
   /** Default `/api/uploads`. */
   readonly basePath?: string;
@@ -69,6 +74,12 @@ export interface UploadHandler {
   /** Stops the interval, waits for a running sweep, closes the ledger if it opened it. */
   close(): Promise<void>;
   /**
+   * Resolves once the ledger is open (a PostgreSQL ledger: connected, its tables in
+   * place); rejects with why not, and the next request tries again. Await it at start
+   * to fail fast; requests wait for it by themselves.
+   */
+  ready(): Promise<void>;
+  /**
    * The headers pages send with their PUTs (besides the browser's own), lower-case: what
    * the bucket's CORS rules must allow, e.g. `generateUploadCors({ headers })`.
    */
@@ -91,9 +102,20 @@ export function createUploadHandler(options: UploadHandlerOptions): UploadHandle
   const onError =
     options.onError ?? ((error: unknown) => console.error("sluice upload API:", error));
   const ownsLedger = options.ledger === undefined;
-  const ledger =
-    options.ledger ??
-    openSqliteLedger({ dataDir: options.dataDir ?? join(process.cwd(), ".sluice") });
+  if (options.ledger && options.databaseUrl !== undefined) {
+    throw new Error("give createUploadHandler a ledger or a databaseUrl, not both");
+  }
+  const opened = options.ledger
+    ? { ledger: options.ledger, ready: async () => {} }
+    : openLedgerOnFirstUse({
+        databaseUrl: options.databaseUrl,
+        dataDir: options.dataDir ?? defaultDataDir(),
+        onError,
+      });
+  const { ledger } = opened;
+  // Connect now, so that a database out of reach is reported at start, not at the first
+  // upload; a failed open is tried again on the next use.
+  if (ownsLedger) opened.ready().catch(onError);
   const s3 = createS3Api(options.storage, now);
   const completer = createCompleter({
     s3,
@@ -163,6 +185,7 @@ export function createUploadHandler(options: UploadHandlerOptions): UploadHandle
       }
     },
     sweep,
+    ready: () => opened.ready(),
     async close() {
       if (timer) clearInterval(timer);
       await running?.catch(() => undefined);

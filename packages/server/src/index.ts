@@ -25,6 +25,7 @@ export type { Intent, IntentPlan, IntentStatus, Ledger, NewIntent, Outcome } fro
 export { checkMagicBytes, detectable, SNIFF_BYTES } from "./magic-bytes.js";
 export { type NodeListener, toNodeListener, type WebHandler } from "./node.js";
 export { defaultKey, type KeyContext, keySegment } from "./object-key.js";
+export { type OpenLedgerOptions, openLedger } from "./open-ledger.js";
 export { MAX_PART_URLS_PER_REQUEST } from "./parse-request.js";
 export {
   MAX_OBJECT_SIZE,
