@@ -37,9 +37,16 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// DATABASE_URL would put the ledger of every upload handler a test starts into that one
+// database, where suites meant to be apart would see each other's uploads. The suites
+// that test PostgreSQL read it as SLUICE_TEST_DATABASE_URL and give each ledger a schema
+// of its own; the rest keep their own SQLite ledgers.
+const { DATABASE_URL, ...env } = process.env;
+if (DATABASE_URL) env.SLUICE_TEST_DATABASE_URL ??= DATABASE_URL;
+
 const result = spawnSync(
   process.execPath,
   ["--conditions=source", "--import", "tsx", "--test", "--test-reporter=spec", ...files],
-  { stdio: "inherit" },
+  { stdio: "inherit", env },
 );
 process.exit(result.status ?? 1);
