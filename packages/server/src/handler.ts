@@ -113,9 +113,9 @@ export function createUploadHandler(options: UploadHandlerOptions): UploadHandle
         onError,
       });
   const { ledger } = opened;
-  // Connect now, so that a database out of reach is reported at start, not at the first
-  // upload; a failed open is tried again on the next use.
-  if (ownsLedger) opened.ready().catch(onError);
+  // Connect now rather than at the first upload. A failure here is `ready()`'s to report
+  // (and each request's, to onError, until an open succeeds): the next use tries again.
+  if (ownsLedger) opened.ready().catch(() => {});
   const s3 = createS3Api(options.storage, now);
   const completer = createCompleter({
     s3,
