@@ -29,8 +29,13 @@ import { isUserName, Sessions } from "./session.js";
 
 export interface DemoAppOptions {
   readonly storage: StorageConfig;
-  /** Where the ledger, the file list and the session key live. */
+  /** Where the file list, the session key and (without `databaseUrl`) the ledger live. */
   readonly dataDir: string;
+  /**
+   * A PostgreSQL URL for the upload ledger, or `""` for SQLite in `dataDir`; default
+   * `process.env.DATABASE_URL`, as `createUploadHandler` reads it.
+   */
+  readonly databaseUrl?: string;
   readonly assets: PageAssets;
   /** One line per request, `GET /api/files 200 1.2ms`. */
   readonly log?: (line: string) => void;
@@ -60,6 +65,7 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     routes,
     storage: options.storage,
     dataDir: options.dataDir,
+    ...(options.databaseUrl !== undefined ? { databaseUrl: options.databaseUrl } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
   });
   const api = toNodeListener(uploads);

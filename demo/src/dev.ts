@@ -4,7 +4,8 @@
  *
  * 1. the embedded store (R2 flavor) on its own origin, data in `<dataDir>/store`;
  * 2. the bucket, created if missing;
- * 3. the demo app (upload API and page) on another origin, data in `<dataDir>/app`;
+ * 3. the demo app (upload API and page) on another origin, data in `<dataDir>/app`, and
+ *    the upload ledger there too, or in PostgreSQL when `DATABASE_URL` names a database;
  * 4. strict CORS on the bucket, naming exactly the app's origin: PUT, GET and HEAD, the
  *    headers the upload API signs, `ETag` exposed — sent as a signed PutBucketCors, the
  *    way an operator would set it on R2.
@@ -17,6 +18,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type CorsConfiguration, encodeCorsXml, generateUploadCors } from "@sluice/cors";
+import { describeLedger, ledgerLocation } from "@sluice/server";
 import { type Credentials, sign } from "@sluice/sigv4";
 import {
   createStore,
@@ -40,8 +42,13 @@ export interface DevOptions {
   readonly storePort?: number;
   /** Default `uploads`. */
   readonly bucket?: string;
-  /** Where `SLUICE_ACCESS_KEY_ID` / `SLUICE_SECRET_ACCESS_KEY` are read; default `process.env`. */
+  /**
+   * Where `SLUICE_ACCESS_KEY_ID` / `SLUICE_SECRET_ACCESS_KEY` and `DATABASE_URL` are
+   * read; default `process.env`.
+   */
   readonly env?: NodeJS.ProcessEnv;
+  /** The upload ledger's PostgreSQL URL, or `""` for SQLite; default `env.DATABASE_URL`. */
+  readonly databaseUrl?: string;
   /** The app's request log. */
   readonly appLog?: (line: string) => void;
   /** The store's request log. */
@@ -65,6 +72,8 @@ export interface DevServers {
   readonly credentials: Credentials;
   readonly cors: CorsConfiguration;
   readonly dataDir: string;
+  /** Where the upload ledger is, password masked: `SQLite …/ledger.sqlite3`, `PostgreSQL postgres://…`. */
+  readonly ledger: string;
   close(): Promise<void>;
 }
 
@@ -79,7 +88,11 @@ export async function startDev(options: DevOptions): Promise<DevServers> {
   const host = options.host ?? "127.0.0.1";
   const bucket = options.bucket ?? DEFAULT_BUCKET;
   const storeDir = join(options.dataDir, "store");
-  const { credentials } = resolveCredentials(storeDir, options.env ?? process.env);
+  const env = options.env ?? process.env;
+  const { credentials } = resolveCredentials(storeDir, env);
+  const appDir = join(options.dataDir, "app");
+  // Decided before anything starts: a URL it cannot use stops it here, saying why.
+  const ledger = ledgerLocation({ databaseUrl: options.databaseUrl, dataDir: appDir, env });
   const onError =
     options.onError ?? ((error: unknown) => console.error("sluice dev: internal error:", error));
 
@@ -106,12 +119,15 @@ export async function startDev(options: DevOptions): Promise<DevServers> {
     const assets = await loadPageAssets();
     const app = createDemoApp({
       storage: { endpoint: storeUrl, bucket, region: REGION, credentials },
-      dataDir: join(options.dataDir, "app"),
+      dataDir: appDir,
+      databaseUrl: ledger.kind === "postgres" ? ledger.url : "",
       assets,
       onError,
       ...(options.appLog ? { log: options.appLog } : {}),
     });
     started.push({ close: () => app.close() });
+    // A database out of reach is said at start, not at the first upload.
+    await app.uploads.ready();
     const appServer = createServer(app.listener);
     const appUrl = await listen(appServer, options.port ?? DEFAULT_APP_PORT, host);
     started.unshift({ close: () => closeServer(appServer) });
@@ -132,6 +148,7 @@ export async function startDev(options: DevOptions): Promise<DevServers> {
       credentials,
       cors,
       dataDir: options.dataDir,
+      ledger: describeLedger(ledger),
       async close() {
         for (const part of started) await part.close();
       },

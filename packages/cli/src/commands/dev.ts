@@ -3,9 +3,10 @@
  * created and strict CORS rules naming exactly the app's origin. Everything lives in
  * `./.sluice/` and survives restarts. The work is `startDev()` in `@sluice/demo`.
  */
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_APP_PORT, DEFAULT_STORE_PORT, startDev } from "@sluice/demo";
+import { DEFAULT_APP_PORT, DEFAULT_STORE_PORT, type DevServers, startDev } from "@sluice/demo";
+import { type LedgerLocation, ledgerLocation } from "@sluice/server";
 import type { RequestLogEntry } from "@sluice/store";
 import { UsageError } from "../usage-error.js";
 import { logLine } from "./store.js";
@@ -26,6 +27,9 @@ Options:
 
 Credentials come from SLUICE_ACCESS_KEY_ID / SLUICE_SECRET_ACCESS_KEY; when unset, a
 pair is generated once per data folder and kept there.
+
+The upload ledger is SQLite in the data folder, or PostgreSQL when DATABASE_URL is a
+postgres:// or postgresql:// URL (its tables are made on first use).
 `;
 
 export async function devCommand(argv: string[]): Promise<number> {
@@ -50,8 +54,15 @@ export async function devCommand(argv: string[]): Promise<number> {
   const storePort = portOf("--store-port", values["store-port"]);
   const dataDir = resolve(values.data);
   const quiet = values.quiet;
-  const dev = await startDev({
+  let ledger: LedgerLocation;
+  try {
+    ledger = ledgerLocation({ dataDir: join(dataDir, "app") });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const starting = startDev({
     dataDir,
+    databaseUrl: ledger.kind === "postgres" ? ledger.url : "",
     host: values.host,
     port,
     storePort,
@@ -63,6 +74,14 @@ export async function devCommand(argv: string[]): Promise<number> {
           storeLog: (entry: RequestLogEntry) => process.stdout.write(`store ${logLine(entry)}\n`),
         }),
   });
+  let dev: DevServers;
+  try {
+    dev = await starting;
+  } catch (error) {
+    // A port taken, a database out of reach: one line that says so, not a stack.
+    process.stderr.write(`sluice dev: ${(error as Error).message}\n`);
+    return 1;
+  }
   const rule = dev.cors.rules[0];
   process.stdout.write(
     [
@@ -73,6 +92,7 @@ export async function devCommand(argv: string[]): Promise<number> {
       `  store (S3 API, r2)       ${dev.storeUrl}   bucket: ${dev.bucket}`,
       `  CORS                     ${rule?.allowedOrigins.join(", ")} may ${rule?.allowedMethods.join(", ")} with ${rule?.allowedHeaders.join(", ")}`,
       `  data                     ${dataDir}`,
+      `  ledger                   ${dev.ledger}`,
       `  access key id            ${dev.credentials.accessKeyId}`,
       "",
       "  Press Ctrl+C to stop.",

@@ -27,6 +27,10 @@ It must not start a server or anything else that keeps the process alive when im
 export the handler from its own module and mount it in your server's. After the sweep,
 the handler's close() is called.
 
+It sweeps the handler's own ledger: with DATABASE_URL set to a postgres:// URL (or
+databaseUrl given), the PostgreSQL ledger all the app's instances share, so one cron
+job sweeps for all of them; sweeps running at once never settle an upload twice.
+
 Options:
   --app MODULE   the module, as a path (relative to the working folder)
   --json         print the report as JSON
