@@ -1,7 +1,8 @@
 /**
  * What the upload API suites share: the embedded store on loopback (either flavor) with
- * a clock the test moves, the API itself on loopback through the Node adapter, a client
- * that speaks its JSON, and signed requests to look into the bucket behind its back.
+ * a clock the test moves, or a Ceph RGW when the environment names one (its clock is
+ * its own); the API itself on loopback through the Node adapter, a client that speaks
+ * its JSON, and signed requests to look into the bucket behind its back.
  */
 import { mkdtempSync } from "node:fs";
 import { createServer } from "node:http";
@@ -19,7 +20,8 @@ import {
   type UploadHandlerOptions,
 } from "@sluice/server";
 import { type Credentials, objectUrl, sign } from "@sluice/sigv4";
-import { createStore, type FlavorName, type Store } from "@sluice/store";
+import { createStore, type FlavorName } from "@sluice/store";
+import { type RgwConfig, rgwFromEnv, targetKinds, uniqueBucket } from "../rgw-env.js";
 
 export const CREDENTIALS: Credentials = {
   accessKeyId: "SLUICESERVERTEST",
@@ -57,24 +59,25 @@ export type HookLog = CompleteEvent<TestUser>[];
 export function testRoutes(
   log: HookLog,
   hook: (event: CompleteEvent<TestUser>) => Promise<void> | void = () => {},
+  /** How long each URL works; the routes' default (300 s) unless given. */
+  expiresIn?: number,
 ): Record<string, Route<TestUser>> {
   const onComplete = async (event: CompleteEvent<TestUser>) => {
     await hook(event);
     log.push(event);
   };
+  const common = { authorize, onComplete, ...(expiresIn !== undefined ? { expiresIn } : {}) };
   return {
     avatars: defineRoute({
       types: ["image/*"],
       maxSize: 1 * MiB,
       minSize: 16,
-      authorize,
-      onComplete,
+      ...common,
     }),
     documents: defineRoute({
       types: ["application/pdf", "text/plain"],
       maxSize: 4 * MiB,
-      authorize,
-      onComplete,
+      ...common,
       metadata: { owner: ({ user }) => user.id },
     }),
     videos: defineRoute({
@@ -82,26 +85,50 @@ export function testRoutes(
       maxSize: 1024 * MiB,
       multipartThreshold: 5 * MiB,
       partSize: 5 * MiB,
-      authorize,
-      onComplete,
+      ...common,
     }),
     limited: defineRoute({
       types: ["image/png"],
       maxSize: 1 * MiB,
       maxPendingPerUser: 2,
-      authorize,
-      onComplete,
+      ...common,
     }),
   };
 }
 
 export interface TestStore {
-  readonly store: Store;
+  /** `the store (--flavor r2)`, `Ceph RGW`. */
+  readonly name: string;
+  readonly kind: "embedded" | "rgw";
   readonly url: string;
-  readonly flavor: FlavorName;
+  /** The embedded store's flavor; none for RGW. */
+  readonly flavor: FlavorName | undefined;
+  readonly bucket: string;
+  readonly region: string;
+  readonly credentials: Credentials;
+  /** The test's clock: the embedded store reads it too; RGW keeps its own. */
   readonly clock: Clock;
   readonly internalErrors: unknown[];
   close(): Promise<void>;
+}
+
+export interface StoreTarget {
+  readonly name: string;
+  readonly kind: TestStore["kind"];
+  start(): Promise<TestStore>;
+}
+
+/** The stores the API suites run against: the environment's choice (`rgw-env.ts`). */
+export function storeTargets(): StoreTarget[] {
+  return targetKinds().flatMap((kind): StoreTarget[] =>
+    kind === "rgw"
+      ? [{ name: "Ceph RGW", kind, start: () => connectRgw(rgwFromEnv() as RgwConfig) }]
+      : (["r2", "s3"] as const).map((flavor) => ({
+          name: `the store (--flavor ${flavor})`,
+          kind,
+          start: () => startStore(flavor),
+        })),
+  );
 }
 
 export async function startStore(flavor: FlavorName, clock = new Clock()): Promise<TestStore> {
@@ -114,12 +141,18 @@ export async function startStore(flavor: FlavorName, clock = new Clock()): Promi
     onInternalError: (error) => internalErrors.push(error),
   });
   const url = await store.listen(0);
-  const created = await s3Request({ url, flavor, clock } as TestStore, "PUT", `${url}/${BUCKET}`);
+  const region = regionOf(flavor);
+  const signer = { credentials: CREDENTIALS, region, clock };
+  const created = await s3Request(signer, "PUT", `${url}/${BUCKET}`);
   if (created.status !== 200) throw new Error(`CreateBucket: ${created.status}`);
   return {
-    store,
+    name: `the store (--flavor ${flavor})`,
+    kind: "embedded",
     url,
     flavor,
+    bucket: BUCKET,
+    region,
+    credentials: CREDENTIALS,
     clock,
     internalErrors,
     async close() {
@@ -131,17 +164,40 @@ export async function startStore(flavor: FlavorName, clock = new Clock()): Promi
   };
 }
 
+/** A Ceph RGW as the storage, with a bucket of its own; its objects go with the cluster. */
+export async function connectRgw(rgw: RgwConfig): Promise<TestStore> {
+  const clock = new Clock();
+  const bucket = uniqueBucket("uploads");
+  const signer = { credentials: rgw.credentials, region: rgw.region, clock };
+  const created = await s3Request(signer, "PUT", `${rgw.endpoint}/${bucket}`);
+  if (created.status !== 200) {
+    throw new Error(`CreateBucket on ${rgw.endpoint}: ${created.status} ${await created.text()}`);
+  }
+  return {
+    name: "Ceph RGW",
+    kind: "rgw",
+    url: rgw.endpoint,
+    flavor: undefined,
+    bucket,
+    region: rgw.region,
+    credentials: rgw.credentials,
+    clock,
+    internalErrors: [],
+    async close() {},
+  };
+}
+
 /** A header-signed request to the store, as an operator's tool would send it. */
 export function s3Request(
-  store: Pick<TestStore, "url" | "flavor" | "clock">,
+  store: Pick<TestStore, "credentials" | "region" | "clock">,
   method: string,
   url: string,
 ): Promise<Response> {
   const signed = sign({
     method,
     url,
-    credentials: CREDENTIALS,
-    region: regionOf(store.flavor),
+    credentials: store.credentials,
+    region: store.region,
     signingDate: store.clock.now(),
   });
   const { host: _host, ...headers } = signed.headers;
@@ -149,7 +205,7 @@ export function s3Request(
 }
 
 export function keyUrl(store: TestStore, key: string, query = ""): string {
-  return objectUrl(store.url, BUCKET, key) + (query ? `?${query}` : "");
+  return objectUrl(store.url, store.bucket, key) + (query ? `?${query}` : "");
 }
 
 export async function headStatus(store: TestStore, key: string): Promise<number> {
@@ -166,9 +222,9 @@ export function handlerOptions(
     routes,
     storage: {
       endpoint: store.url,
-      bucket: BUCKET,
-      region: regionOf(store.flavor),
-      credentials: CREDENTIALS,
+      bucket: store.bucket,
+      region: store.region,
+      credentials: store.credentials,
     },
     dataDir,
     now: store.clock.now,
