@@ -10,6 +10,7 @@
  * embedded store alone. A target asked for and not configured is an error, never a skip.
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
 import type { Credentials } from "@sluice/sigv4";
 
 export interface RgwConfig {
@@ -72,4 +73,49 @@ export function requireRgw(): RgwConfig {
 /** A bucket name no other run on the same cluster uses. */
 export function uniqueBucket(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+}
+
+/** One request radosgw served, from its log. */
+export interface RgwLogEntry {
+  readonly method: string;
+  /** The path as sent, percent-encoded. */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly status: number;
+  readonly userAgent: string;
+}
+
+// beast: 0x7f..: 127.0.0.1 - sluice [02/Dec/2026:18:31:29.389 +0000] "PUT /b/k?x HTTP/1.1" 200 0 - "node" - latency=0.012s
+const ACCESS_LINE =
+  /beast: \S+: \S+ - \S+ \[[^\]]*\] "(\S+) ([^"?\s]*)(?:\?([^"\s]*))? HTTP\/[\d.]+" (\d{3}) \S+ \S+ "([^"]*)"/;
+
+/**
+ * What radosgw saw: the access lines it logs for every request (at its default debug
+ * level), read from an offset, so a test looks at only its own requests.
+ */
+export class RgwRequestLog {
+  constructor(readonly path: string) {}
+
+  /** Where the log ends now. */
+  mark(): number {
+    return statSync(this.path).size;
+  }
+
+  since(mark: number): RgwLogEntry[] {
+    const text = readFileSync(this.path).subarray(mark).toString("utf8");
+    const entries: RgwLogEntry[] = [];
+    for (const line of text.split("\n")) {
+      const match = ACCESS_LINE.exec(line);
+      if (!match) continue;
+      const [, method, path, query, status, userAgent] = match as unknown as string[];
+      entries.push({
+        method: method as string,
+        path: path as string,
+        query: new URLSearchParams(query ?? ""),
+        status: Number(status),
+        userAgent: userAgent as string,
+      });
+    }
+    return entries;
+  }
 }

@@ -2,16 +2,27 @@
  * What the Chromium scenarios share: Debian's Chromium driven by `playwright-core`,
  * `startDev()`'s real servers (store and app on two origins, strict CORS) on free ports
  * with a temporary data folder, a record of every request the store saw, a way to make
- * the store refuse a request, and signed requests to look into the bucket.
+ * the store refuse a request, the demo app alone in front of another store (RGW), and
+ * signed requests to look into the bucket.
  *
  * Under CI=true a missing Chromium fails the suite; elsewhere it skips it, saying why.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
-import { type DevServers, startDev, storeRequest } from "@sluice/demo";
+import {
+  createDemoApp,
+  type DemoApp,
+  type DevServers,
+  loadPageAssets,
+  startDev,
+  storeRequest,
+} from "@sluice/demo";
+import type { StorageConfig } from "@sluice/server";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { pngChunk } from "../server/fixtures.js";
 
@@ -171,6 +182,48 @@ export async function startTestDev(): Promise<Dev> {
   return dev;
 }
 
+/** The demo app (page and upload API) alone, on loopback, storing into `storage`. */
+export interface DemoAppServer {
+  readonly appUrl: string;
+  readonly app: DemoApp;
+  /** Errors the app answered 500 for (or the upload API logged): a bug, whatever the test. */
+  readonly internalErrors: unknown[];
+  close(): Promise<void>;
+}
+
+/**
+ * The app as `sluice dev` runs it, but in front of a store that is not ours: the bucket
+ * and its CORS rules are the caller's to set, as on a real deployment.
+ */
+export async function startDemoApp(storage: StorageConfig): Promise<DemoAppServer> {
+  const internalErrors: unknown[] = [];
+  const app = createDemoApp({
+    storage,
+    dataDir: mkdtempSync(join(tmpdir(), "sluice-browser-app-")),
+    assets: await loadPageAssets(),
+    onError: (error) => internalErrors.push(error),
+  });
+  const server = createServer(app.listener);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    appUrl: `http://127.0.0.1:${port}`,
+    app,
+    internalErrors,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await app.close();
+      if (internalErrors.length > 0) {
+        throw new AggregateError(internalErrors, "the app met an internal error");
+      }
+    },
+  };
+}
+
+/** Where a bucket is and who may look into it. */
+export type BucketAccess = Pick<DevServers, "storeUrl" | "bucket" | "credentials">;
+
 /** Opens the app (or `origin`, another name for the same server) and signs in. */
 export async function signIn(page: Page, url: string, name = "alice"): Promise<void> {
   await page.goto(url);
@@ -184,7 +237,7 @@ export async function chooseRoute(page: Page, route: "avatar" | "file"): Promise
 }
 
 /** The object's bytes, read with a signed GET. */
-export async function objectBytes(dev: DevServers, key: string): Promise<Buffer | undefined> {
+export async function objectBytes(dev: BucketAccess, key: string): Promise<Buffer | undefined> {
   const response = await storeRequest(
     "GET",
     `${dev.storeUrl}/${dev.bucket}/${key.split("/").map(encodeURIComponent).join("/")}`,
@@ -196,7 +249,7 @@ export async function objectBytes(dev: DevServers, key: string): Promise<Buffer 
 }
 
 /** Keys of the bucket's open multipart uploads (ListMultipartUploads). */
-export async function openMultipartUploads(dev: DevServers): Promise<string[]> {
+export async function openMultipartUploads(dev: BucketAccess): Promise<string[]> {
   const response = await storeRequest(
     "GET",
     `${dev.storeUrl}/${dev.bucket}?uploads`,
@@ -208,7 +261,7 @@ export async function openMultipartUploads(dev: DevServers): Promise<string[]> {
 }
 
 /** Keys of the bucket's objects (ListObjectsV2, one page). */
-export async function objectKeys(dev: DevServers): Promise<string[]> {
+export async function objectKeys(dev: BucketAccess): Promise<string[]> {
   const response = await storeRequest(
     "GET",
     `${dev.storeUrl}/${dev.bucket}?list-type=2`,
