@@ -68,15 +68,18 @@ function watchRequests(page: Page, origin: string) {
     byRequest.set(request, entry);
     if (partNumber !== undefined) maxInFlight = Math.max(maxInFlight, ++inFlight);
   });
-  const settle = async (request: Request) => {
+  // A part is in flight until its answer arrives: Chromium reports the response before
+  // the page's XHR sees it (and so before the page starts another part), where
+  // "requestfinished" may come after the next part's request.
+  const settle = (request: Request, status: number) => {
     const entry = byRequest.get(request);
     if (!entry) return;
     byRequest.delete(request);
+    entry.status = status;
     if (entry.partNumber !== undefined) inFlight--;
-    entry.status = (await request.response())?.status() ?? 0;
   };
-  page.on("requestfinished", settle);
-  page.on("requestfailed", settle);
+  page.on("response", (response) => settle(response.request(), response.status()));
+  page.on("requestfailed", (request) => settle(request, 0));
   return { sent, maxPartsInFlight: () => maxInFlight };
 }
 
