@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import {
   AbortMultipartUploadCommand,
@@ -785,6 +786,25 @@ for (const id of targetIds()) {
         );
       });
 
+      it("answers a URL signed for another region as the store does", async () => {
+        await put("presigned/region.txt", "regional");
+        const { url: presigned } = presign({
+          method: "GET",
+          url: url("presigned/region.txt"),
+          credentials: target.credentials,
+          region: "eu-west-9",
+          expiresIn: 60,
+        });
+        const response = await fetch(presigned);
+        const expected = target.expected.otherRegion;
+        if (expected === "ok") {
+          assert.equal(response.status, 200);
+          assert.equal(await response.text(), "regional");
+        } else {
+          assert.deepEqual(await refusalOfResponse(response), expected);
+        }
+      });
+
       it("answers a request signed with an unknown access key as the store does", async () => {
         const { url: presigned } = presign({
           method: "GET",
@@ -821,7 +841,6 @@ for (const id of targetIds()) {
     describe("the AWS SDK's default checksums", () => {
       it("answers PutObject of a stream (aws-chunked, CRC32 trailer, no Content-Length) as the store does", async () => {
         const client = target.client({ defaults: true });
-        const { Readable } = await import("node:stream");
         const putting = client.send(
           new PutObjectCommand({
             Bucket: bucket,

@@ -31,6 +31,8 @@ export interface Expected {
   readonly createOwnedBucket: Refusal | "ok";
   /** A request signed with an access key the store does not know. */
   readonly unknownAccessKey: Refusal;
+  /** A presigned URL whose credential scope names a region the store is not in. */
+  readonly otherRegion: Refusal | "ok";
   /** A presigned URL past its X-Amz-Expires. */
   readonly expiredUrl: Refusal;
   /** A PUT whose `x-amz-checksum-sha256` is of other bytes. */
@@ -62,6 +64,7 @@ export interface Expected {
 const S3_LIKE: Expected = {
   createOwnedBucket: { status: 409, code: "BucketAlreadyOwnedByYou" },
   unknownAccessKey: { status: 403, code: "InvalidAccessKeyId" },
+  otherRegion: { status: 400, code: "AuthorizationQueryParametersError" },
   expiredUrl: { status: 403, code: "AccessDenied" },
   wrongChecksum: { status: 400, code: "BadDigest" },
   reportsChecksum: true,
@@ -89,8 +92,10 @@ export const EXPECTED: Record<TargetId, Expected> = {
   },
   rgw: {
     ...S3_LIKE,
-    // RGW 16.2 answers 200 (as S3 in us-east-1 did before 2021's change).
+    // RGW 16.2 answers 200, as S3 does in us-east-1.
     createOwnedBucket: "ok",
+    // RGW signs with whatever region the request names; its zonegroup is not checked.
+    otherRegion: "ok",
     // RGW 16.2 predates S3's additional checksums (2022): it ignores x-amz-checksum-*.
     wrongChecksum: "stored",
     reportsChecksum: false,
