@@ -15,7 +15,8 @@
 #
 # The folder is $SLUICE_RGW_DIR, default .sluice/ceph-rgw in the repository. The env
 # file sets SLUICE_RGW_ENDPOINT, SLUICE_RGW_ACCESS_KEY_ID, SLUICE_RGW_SECRET_ACCESS_KEY,
-# SLUICE_RGW_REGION and SLUICE_RGW_LOG (radosgw's log, one line per request).
+# SLUICE_RGW_REGION and SLUICE_RGW_LOG (radosgw's log, one line per request). Each step
+# of a start may take SLUICE_RGW_STEP_SECONDS (default 90); a start takes about 13 s.
 #
 # The recipe is the one upstream's vstart.sh follows, for installed packages. Two things
 # it needs that are easy to miss: radosgw forces `ms mon client mode = secure`, which
