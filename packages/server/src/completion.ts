@@ -21,7 +21,7 @@ import { partSizeOf } from "./plan.js";
 import type { FileRecord } from "./protocol.js";
 import { type Routes, routeNamed, type UploadUser } from "./route.js";
 import type { S3Api, StoredPart } from "./s3-api.js";
-import { S3RequestError } from "./s3-request-error.js";
+import { isUploadGone, S3RequestError } from "./s3-request-error.js";
 import { verifyObject } from "./verify-object.js";
 
 /** How long a claim holds before another caller may take it over. */
@@ -117,7 +117,7 @@ export function createCompleter(options: CompleterOptions): Completer {
     try {
       stored = await s3.listParts(intent.key, plan.uploadId);
     } catch (error) {
-      if (isCode(error, "NoSuchUpload")) return undefined;
+      if (isUploadGone(error)) return undefined;
       throw error;
     }
     const byNumber = new Map(stored.map((part) => [part.partNumber, part]));
@@ -156,9 +156,9 @@ export function createCompleter(options: CompleterOptions): Completer {
     try {
       await s3.completeMultipartUpload(intent.key, plan.uploadId, chosen);
     } catch (error) {
-      // Completed before (NoSuchUpload), or the key is taken (PreconditionFailed, with
-      // If-None-Match: *): either way, what is at the key is what gets verified.
-      if (!isCode(error, "NoSuchUpload") && !isCode(error, "PreconditionFailed")) throw error;
+      // Completed before (the upload is gone), or the key is taken (PreconditionFailed,
+      // with If-None-Match: *): either way, what is at the key is what gets verified.
+      if (!isUploadGone(error) && !isCode(error, "PreconditionFailed")) throw error;
     }
     return undefined;
   }
@@ -219,7 +219,7 @@ export function createCompleter(options: CompleterOptions): Completer {
           type: intent.type,
           size: intent.size,
           etag: verification.etag,
-          ...(intent.sha256 !== undefined ? { sha256: intent.sha256 } : {}),
+          ...(verification.sha256 !== undefined ? { sha256: verification.sha256 } : {}),
           ...(Object.keys(intent.metadata).length > 0 ? { metadata: intent.metadata } : {}),
           createdAt: new Date(intent.createdAt).toISOString(),
           completedAt: now().toISOString(),
@@ -288,10 +288,7 @@ async function ignoreMissing(operation: Promise<void>): Promise<void> {
   try {
     await operation;
   } catch (error) {
-    if (
-      !isCode(error, "NoSuchUpload") &&
-      !(error instanceof S3RequestError && error.status === 404)
-    )
+    if (!isUploadGone(error) && !(error instanceof S3RequestError && error.status === 404))
       throw error;
   }
 }

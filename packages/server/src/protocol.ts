@@ -23,7 +23,11 @@ export interface CreateUploadRequest {
   readonly type: string;
   /** Bytes; the signature binds it, so the store refuses a body of any other length. */
   readonly size: number;
-  /** Hex SHA-256 of the file; when given, the store refuses a body that does not match. */
+  /**
+   * Hex SHA-256 of the file. A single PUT's URL then binds it and a store that checks
+   * checksums (R2, S3, Sluice's) refuses other bytes; part URLs cannot bind a whole-file
+   * hash, so a multipart upload leaves it out.
+   */
   readonly sha256?: string;
 }
 
@@ -134,6 +138,7 @@ export interface FileRecord {
   readonly size: number;
   /** The store's ETag, without quotes. */
   readonly etag: string;
+  /** The declared SHA-256, present only when the store reported that very one. */
   readonly sha256?: string;
   readonly metadata?: Readonly<Record<string, string>>;
   readonly createdAt: string;

@@ -360,8 +360,10 @@ async function errorFrom(operation: string, response: Response): Promise<S3Reque
     root = undefined;
   }
   const code = (root && childText(root, "Code")) || statusCode(response.status);
+  // An S3 error document without a message (Ceph RGW sends <Message/>) says only its code.
   const message =
-    (root && childText(root, "Message")) || text.slice(0, 200) || `HTTP ${response.status}`;
+    (root && childText(root, "Message")) ||
+    (root ? `HTTP ${response.status}` : text.slice(0, 200) || `HTTP ${response.status}`);
   return new S3RequestError(response.status, code, message, operation);
 }
 

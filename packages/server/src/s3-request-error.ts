@@ -19,3 +19,15 @@ export class S3RequestError extends Error {
     super(`${operation}: ${status === 0 ? "" : `${status} `}${code}: ${message}`);
   }
 }
+
+/**
+ * The multipart upload is gone: completed, aborted, or removed by a lifecycle rule. S3
+ * and R2 say NoSuchUpload; Ceph RGW 16.2 answers ListParts with NoSuchKey.
+ */
+export function isUploadGone(error: unknown): boolean {
+  return (
+    error instanceof S3RequestError &&
+    error.status === 404 &&
+    (error.code === "NoSuchUpload" || error.code === "NoSuchKey")
+  );
+}

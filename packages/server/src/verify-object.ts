@@ -2,13 +2,22 @@
  * After an upload, look at what really arrived before anyone is told it did: the object
  * exists, has the declared size and the signed Content-Type (and SHA-256, when the store
  * reports one), and its first bytes are what the type says.
+ *
+ * A declared SHA-256 is vouched for only when the store reports the same one: R2 and S3
+ * check the signed `x-amz-checksum-sha256` of a single PUT, but Ceph RGW 16.2 ignores it,
+ * and a multipart object's checksum is of its parts' checksums.
  */
 import type { Intent } from "./ledger.js";
 import { checkMagicBytes, SNIFF_BYTES } from "./magic-bytes.js";
 import type { S3Api } from "./s3-api.js";
 
 export type Verification =
-  | { readonly kind: "verified"; readonly etag: string }
+  | {
+      readonly kind: "verified";
+      readonly etag: string;
+      /** The declared SHA-256 (hex), when the store reported that very one. */
+      readonly sha256: string | undefined;
+    }
   /** Nothing there (yet). */
   | { readonly kind: "missing" }
   /** Something there that is not what was promised; it must go. */
@@ -29,12 +38,13 @@ export async function verifyObject(s3: S3Api, intent: Intent): Promise<Verificat
       reason: `the object's Content-Type is ${head.contentType ?? "missing"}, not the declared ${intent.type}`,
     };
   }
-  if (intent.sha256 !== undefined && head.checksumSha256 !== undefined) {
-    const expected = Buffer.from(intent.sha256, "hex").toString("base64");
-    // A multipart object's checksum is of its parts' checksums ("…-N"): not comparable.
-    if (!head.checksumSha256.includes("-") && head.checksumSha256 !== expected) {
+  let sha256: string | undefined;
+  // A multipart object's checksum is of its parts' checksums ("…-N"): not comparable.
+  if (intent.sha256 !== undefined && head.checksumSha256?.includes("-") === false) {
+    if (head.checksumSha256 !== Buffer.from(intent.sha256, "hex").toString("base64")) {
       return { kind: "refused", reason: "the object's SHA-256 is not the declared one" };
     }
+    sha256 = intent.sha256;
   }
   const bytes =
     intent.size === 0
@@ -42,5 +52,5 @@ export async function verifyObject(s3: S3Api, intent: Intent): Promise<Verificat
       : await s3.getObjectRange(intent.key, 0, Math.min(SNIFF_BYTES, intent.size) - 1);
   const mismatch = await checkMagicBytes(intent.type, bytes);
   if (mismatch) return { kind: "refused", reason: mismatch };
-  return { kind: "verified", etag: head.etag };
+  return { kind: "verified", etag: head.etag, sha256 };
 }

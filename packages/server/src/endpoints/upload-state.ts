@@ -4,7 +4,7 @@
  */
 import type { Intent } from "../ledger.js";
 import type { UploadedPart, UploadState } from "../protocol.js";
-import { S3RequestError } from "../s3-request-error.js";
+import { isUploadGone } from "../s3-request-error.js";
 import { type EndpointContext, json, loadOwnIntent } from "./endpoint.js";
 
 export async function uploadState(
@@ -27,7 +27,7 @@ async function describeIntent(context: EndpointContext, intent: Intent): Promise
         uploaded = stored.filter((part) => part.partNumber <= plan.partCount);
       } catch (error) {
         // Gone from the store (aborted by a lifecycle rule): nothing to resume.
-        if (!(error instanceof S3RequestError && error.code === "NoSuchUpload")) throw error;
+        if (!isUploadGone(error)) throw error;
       }
     }
     multipart = { partSize: plan.partSize, partCount: plan.partCount, uploaded };
