@@ -117,6 +117,38 @@ describe("classify: requests to the store", () => {
     });
   }
 
+  describe("a blocked request once the URL has expired", () => {
+    // Signed 2026-12-01 10:00:00Z for 300 s: it stops working at 10:05:00Z.
+    const signed = `${URL}&X-Amz-Date=20261201T100000Z&X-Amz-Expires=300`;
+    const expiry = Date.UTC(2026, 11, 1, 10, 5, 0);
+    const blocked = (diagnosis: "blocked" | "dropped" | "offline") =>
+      store(0, { url: signed, diagnosis });
+    test("is re-signed: a store without CORS on its errors (Ceph RGW) looks blocked", () => {
+      for (const diagnosis of ["blocked", "dropped"] as const) {
+        assert.equal(classify(blocked(diagnosis), context(2, { nowMs: expiry })).action, "resign");
+      }
+    });
+    test("is retried as before while the URL is still valid", () => {
+      const decision = classify(blocked("dropped"), context(1, { nowMs: expiry - 1 }));
+      assert.equal(decision.action, "retry");
+    });
+    test("is not judged without a clock, and waits when offline", () => {
+      assert.equal(classify(blocked("dropped"), context(1)).action, "retry");
+      assert.equal(
+        classify(blocked("offline"), context(1, { nowMs: expiry + 1 })).action,
+        "wait-online",
+      );
+    });
+    test("fails as expired once attempts run out", () => {
+      const decision = classify(blocked("blocked"), context(6, { nowMs: expiry + 1 }));
+      assert.equal(decision.action, "fail");
+      if (decision.action === "fail") {
+        assert.equal(decision.error.kind, "expired");
+        assert.match(decision.error.message, /expired at 2026-12-01T10:05:00\.000Z/);
+      }
+    });
+  });
+
   test("a CORS refusal says which origin, and how to check the rules", () => {
     const decision = classify(store(0, { diagnosis: "blocked" }), context(2));
     assert.equal(decision.action, "fail");

@@ -8,7 +8,9 @@
  * - a network error, a stalled request, 408, 429 and 5xx → retry with full-jitter
  *   backoff (longer when the answer says `Retry-After`);
  * - an expired presigned URL (403 `ExpiredRequest`, or S3's `AccessDenied` "Request has
- *   expired") → sign a new one and retry at once;
+ *   expired") → sign a new one and retry at once; so too a request the browser blocked
+ *   (status 0) once the URL's own expiry has passed: a store that sends no CORS headers
+ *   with its errors (Ceph RGW) refuses an expired URL in a way the page cannot read;
  * - 412 on a single PUT (`If-None-Match: *`) → an earlier attempt did land and only its
  *   answer was lost: go on to completion, which verifies the object;
  * - a request the browser blocked (status 0) while the store is reachable and has never
@@ -26,6 +28,7 @@ import {
   UploadError,
   type UploadErrorKind,
 } from "./upload-error.js";
+import { presignedUrlExpiresAt } from "./url-expiry.js";
 
 /**
  * What a status-0 failure turned out to be, from `navigator.onLine` and a probe of the
@@ -80,6 +83,8 @@ export interface ClassifyContext {
   readonly pageOrigin: string;
   readonly backoff?: BackoffOptions;
   readonly random?: () => number;
+  /** Epoch milliseconds, to judge a URL's expiry; without it, no status-0 failure is taken for one. */
+  readonly nowMs?: number;
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 6;
@@ -110,6 +115,19 @@ function classifyStore(
   if (status === 0) {
     const diagnosis = failure.diagnosis ?? "dropped";
     if (diagnosis === "offline") return { action: "wait-online" };
+    const expiresAt = presignedUrlExpiresAt(failure.url);
+    if (context.nowMs !== undefined && expiresAt !== undefined && context.nowMs >= expiresAt) {
+      return context.attempt >= context.maxAttempts
+        ? {
+            action: "fail",
+            error: new UploadError(
+              "expired",
+              `${what} failed: its URL expired at ${new Date(expiresAt).toISOString()}, and signing a new one did not help`,
+              { status: 0 },
+            ),
+          }
+        : { action: "resign" };
+    }
     if (diagnosis === "blocked" && context.attempt >= 2) {
       return {
         action: "fail",

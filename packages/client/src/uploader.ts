@@ -568,6 +568,7 @@ class Upload implements UploadHandle {
           maxAttempts: config.maxAttempts,
           pageOrigin: config.pageOrigin,
           backoff: config.backoff,
+          nowMs: Date.now(),
         },
       );
       switch (decision.action) {
