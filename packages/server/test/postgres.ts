@@ -6,7 +6,9 @@
  *   named for this run and dropped at the end, so runs and tests never share tables.
  * - Otherwise a throw-away cluster from the installed binaries (Debian's
  *   `/usr/lib/postgresql/<major>/bin`, else `initdb` on PATH): made in a temporary folder,
- *   listening only on a unix socket in that folder, and removed at the end. initdb
+ *   listening on 127.0.0.1 at a port the system picked (and on a unix socket in that
+ *   folder only), reached by a `postgresql://…@127.0.0.1:PORT/…` URL as an app would
+ *   reach its database, and stopped and removed at the end. initdb
  *   refuses to run as root, so as root the cluster belongs to the `postgres` user that
  *   Debian's package creates. Its database collates by ICU's en-US rules where the build
  *   has ICU, so SQL that leans on byte order without saying so is caught.
@@ -25,6 +27,7 @@ import {
   readFileSync,
   rmSync,
 } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -140,6 +143,17 @@ async function useServer(url: string): Promise<TestPostgres> {
   };
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 function findBinaries(): string | undefined {
   const debian = "/usr/lib/postgresql";
   if (existsSync(debian)) {
@@ -216,17 +230,13 @@ async function startCluster(bin: string): Promise<TestPostgres> {
     assert.fail(`initdb failed: ${String(initdb?.stderr)}`);
   }
 
-  // The socket is private to the folder, so any port would do; a random one keeps the
-  // System V key PostgreSQL derives from it apart from other clusters' too. Durability
-  // is not wanted from a cluster that is deleted within the minute.
-  const port = 20_000 + Math.floor(Math.random() * 40_000);
+  // Durability is not wanted from a cluster that is deleted within the minute.
   appendFileSync(
     join(data, "postgresql.conf"),
     [
       "",
-      "listen_addresses = ''",
+      "listen_addresses = '127.0.0.1'",
       `unix_socket_directories = '${dir.replaceAll("'", "''")}'`,
-      `port = ${port}`,
       "fsync = off",
       "synchronous_commit = off",
       "full_page_writes = off",
@@ -234,8 +244,16 @@ async function startCluster(bin: string): Promise<TestPostgres> {
     ].join("\n"),
   );
   const pgCtl = join(bin, "pg_ctl");
-  const started = runAs(owner, pgCtl, ["-D", data, "-l", log, "-w", "-t", "60", "start"]);
-  if (started.status !== 0) {
+  // A port the system has just handed out; another suite's cluster may take it between
+  // that and the start, so a refused start tries another.
+  let port = 0;
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort();
+    const started = runAs(owner, pgCtl, [
+      ...["-D", data, "-l", log, "-w", "-t", "60", "-o", `-p ${port}`, "start"],
+    ]);
+    if (started.status === 0) break;
+    if (attempt < 3) continue;
     const serverLog = existsSync(log) ? readFileSync(log, "utf8") : "";
     remove();
     assert.fail(`pg_ctl start failed: ${started.stderr}\n${serverLog}`);
@@ -251,7 +269,7 @@ async function startCluster(bin: string): Promise<TestPostgres> {
   // A run that ends without `close()` (a crash, ^C after a failure) still stops it.
   process.once("exit", stop);
 
-  const url = `postgresql://sluice@/postgres?host=${encodeURIComponent(dir)}&port=${port}`;
+  const url = `postgresql://sluice@127.0.0.1:${port}/postgres`;
   const nextName = schemaNames();
   return {
     url,
