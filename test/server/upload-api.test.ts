@@ -578,6 +578,14 @@ for (const target of storeTargets()) {
         }
       });
 
+      /** The store's own multipart upload behind an API upload: `key?uploadId=…`. */
+      async function storeUploadUrl(upload: MultipartUpload): Promise<string> {
+        const intent = await api.handler.ledger.get(upload.id);
+        assert.equal(intent?.plan.kind, "multipart");
+        const uploadId = intent?.plan.kind === "multipart" ? intent.plan.uploadId : "";
+        return keyUrl(store, upload.key, `uploadId=${encodeURIComponent(uploadId)}`);
+      }
+
       it("aborts: DELETE removes the store's upload, and the upload cannot complete", async () => {
         const bytes = png(11 * MiB);
         const upload = await createMultipart(bytes.length);
@@ -586,14 +594,7 @@ for (const target of storeTargets()) {
         assert.equal(deleted.status, 204);
         const state = await call<UploadState>(api, "GET", `/${upload.id}`, { user: "alice" });
         assert.equal(state.body.status, "aborted");
-        const intent = await api.handler.ledger.get(upload.id);
-        assert.equal(intent?.plan.kind, "multipart");
-        const uploadId = intent?.plan.kind === "multipart" ? intent.plan.uploadId : "";
-        const listed = await s3Request(
-          store,
-          "GET",
-          keyUrl(store, upload.key, `uploadId=${encodeURIComponent(uploadId)}`),
-        );
+        const listed = await s3Request(store, "GET", await storeUploadUrl(upload));
         assert.equal(listed.status, 404);
         // RGW 16.2 answers NoSuchKey for an upload that is gone.
         assert.equal(await s3Code(listed), store.kind === "rgw" ? "NoSuchKey" : "NoSuchUpload");
@@ -618,13 +619,7 @@ for (const target of storeTargets()) {
         const upload = await createMultipart(bytes.length);
         await putParts(upload, bytes, [1]);
         // Aborted behind the API's back, as a lifecycle rule would.
-        const intent = await api.handler.ledger.get(upload.id);
-        const uploadId = intent?.plan.kind === "multipart" ? intent.plan.uploadId : "";
-        const aborted = await s3Request(
-          store,
-          "DELETE",
-          keyUrl(store, upload.key, `uploadId=${encodeURIComponent(uploadId)}`),
-        );
+        const aborted = await s3Request(store, "DELETE", await storeUploadUrl(upload));
         assert.equal(aborted.status, 204);
         const state = await call<UploadState>(api, "GET", `/${upload.id}`, { user: "alice" });
         assert.equal(state.status, 200, JSON.stringify(state.body));
