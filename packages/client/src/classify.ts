@@ -112,22 +112,25 @@ function classifyStore(
   context: ClassifyContext,
 ): Decision {
   const { status, s3, what } = failure;
-  if (status === 0) {
-    const diagnosis = failure.diagnosis ?? "dropped";
-    if (diagnosis === "offline") return { action: "wait-online" };
-    const expiresAt = presignedUrlExpiresAt(failure.url);
-    if (context.nowMs !== undefined && expiresAt !== undefined && context.nowMs >= expiresAt) {
-      return context.attempt >= context.maxAttempts
-        ? {
-            action: "fail",
-            error: new UploadError(
-              "expired",
-              `${what} failed: its URL expired at ${new Date(expiresAt).toISOString()}, and signing a new one did not help`,
-              { status: 0 },
-            ),
-          }
-        : { action: "resign" };
+  const diagnosis = failure.diagnosis ?? "dropped";
+  // Read from the URL itself when the page could not read the answer.
+  const lapsedAt =
+    status === 0 && diagnosis !== "offline" ? lapsed(failure.url, context.nowMs) : undefined;
+  if (isExpiredUrl(status, s3) || lapsedAt !== undefined) {
+    if (context.attempt >= context.maxAttempts) {
+      const message =
+        lapsedAt === undefined
+          ? storeRefusalMessage(status, s3, what)
+          : `${what} failed: its URL expired at ${new Date(lapsedAt).toISOString()}, and signing a new one did not help`;
+      return {
+        action: "fail",
+        error: new UploadError("expired", message, { status, code: s3?.code }),
+      };
     }
+    return { action: "resign" };
+  }
+  if (status === 0) {
+    if (diagnosis === "offline") return { action: "wait-online" };
     if (diagnosis === "blocked" && context.attempt >= 2) {
       return {
         action: "fail",
@@ -144,18 +147,6 @@ function classifyStore(
     });
   }
   if (status === 412 && failure.conditional) return { action: "proceed" };
-  if (isExpiredUrl(status, s3)) {
-    if (context.attempt >= context.maxAttempts) {
-      return {
-        action: "fail",
-        error: new UploadError("expired", storeRefusalMessage(status, s3, what), {
-          status,
-          code: s3?.code,
-        }),
-      };
-    }
-    return { action: "resign" };
-  }
   if (TRANSIENT.has(status)) {
     return retryOrFail(
       context,
@@ -175,6 +166,14 @@ function classifyStore(
       code: s3?.code,
     }),
   };
+}
+
+/** When the presigned URL stopped working, if it has by `nowMs` (and the URL says when). */
+function lapsed(url: string, nowMs: number | undefined): number | undefined {
+  const expiresAt = presignedUrlExpiresAt(url);
+  return nowMs !== undefined && expiresAt !== undefined && nowMs >= expiresAt
+    ? expiresAt
+    : undefined;
 }
 
 function classifyApi(

@@ -15,14 +15,7 @@ export function presignedUrlExpiresAt(url: string): number | undefined {
   const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(query.get("X-Amz-Date") ?? "");
   const expires = query.get("X-Amz-Expires") ?? "";
   if (!date || !/^\d+$/.test(expires)) return undefined;
-  const [, year, month, day, hours, minutes, seconds] = date.map(Number) as number[];
-  const signedAt = Date.UTC(
-    year as number,
-    (month as number) - 1,
-    day as number,
-    hours as number,
-    minutes as number,
-    seconds as number,
-  );
-  return signedAt + Number(expires) * 1000;
+  const [, year, month, day, hours, minutes, seconds] = date;
+  const signedAt = Date.parse(`${year}-${month}-${day}T${hours}:${minutes}:${seconds}Z`);
+  return Number.isNaN(signedAt) ? undefined : signedAt + Number(expires) * 1000;
 }
