@@ -4,29 +4,28 @@
  * (size, type, magic bytes) before the app hears of it, and a ledger with a sweeper so
  * no upload is lost (SQLite by default; PostgreSQL, shared by app instances, when
  * `DATABASE_URL` names one). Web-standard `Request → Response`, with a Node/Express adapter.
+ *
+ * The source is laid out as the API is: `api/` (the handler, its endpoints, routes and
+ * limits), `completion/` (claim, verify, hook, record; the sweeper), `verification/`,
+ * `ledger/` (one definition, a dialect per database) and `adapters/`.
  */
-export { ApiError, type ApiErrorCode, apiError } from "./api-error.js";
-export { CompletionHookError } from "./completion.js";
-export { EXTENSIONS, expandTypes, extensionFor, NOT_IN_FAMILIES } from "./content-types.js";
-export {
-  describeLedger,
-  type LedgerLocation,
-  type LedgerLocationOptions,
-  ledgerLocation,
-} from "./database-url.js";
+
+// Adapters.
+export { type NodeListener, toNodeListener, type WebHandler } from "./adapters/node.js";
+// Errors an app may meet.
+export { ApiError, type ApiErrorCode } from "./api/api-error.js";
+export { expandTypes, extensionFor } from "./api/content-types.js";
+// The handler and its routes.
 export {
   createUploadHandler,
   DEFAULT_MULTIPART_TTL_MS,
   DEFAULT_SWEEP_GRACE_MS,
   type UploadHandler,
   type UploadHandlerOptions,
-} from "./handler.js";
-export type { Intent, IntentPlan, IntentStatus, Ledger, NewIntent, Outcome } from "./ledger.js";
-export { checkMagicBytes, detectable, SNIFF_BYTES } from "./magic-bytes.js";
-export { type NodeListener, toNodeListener, type WebHandler } from "./node.js";
-export { defaultKey, type KeyContext, keySegment } from "./object-key.js";
-export { type OpenLedgerOptions, openLedger } from "./open-ledger.js";
-export { MAX_PART_URLS_PER_REQUEST } from "./parse-request.js";
+} from "./api/handler.js";
+export { defaultKey, type KeyContext, keySegment } from "./api/object-key.js";
+// Limits the API enforces.
+export { MAX_PART_URLS_PER_REQUEST } from "./api/parse-request.js";
 export {
   MAX_OBJECT_SIZE,
   MAX_PART_SIZE,
@@ -36,13 +35,7 @@ export {
   type PartPlan,
   partSizeOf,
   planParts,
-} from "./plan.js";
-export {
-  openPostgresLedger,
-  POSTGRES_SCHEMA_VERSION,
-  type PostgresLedgerOptions,
-} from "./postgres-ledger.js";
-export type * from "./protocol.js";
+} from "./api/plan.js";
 export {
   type CompleteEvent,
   DEFAULT_EXPIRES_SECONDS,
@@ -54,9 +47,31 @@ export {
   type Route,
   type RouteOptions,
   type Routes,
-  routeNamed,
   type UploadUser,
-} from "./route.js";
+} from "./api/route.js";
+export { CompletionHookError } from "./completion/completion.js";
+export type { SweepReport } from "./completion/sweeper.js";
+// The ledger.
+export {
+  describeLedger,
+  type LedgerLocation,
+  type LedgerLocationOptions,
+  ledgerLocation,
+} from "./ledger/database-url.js";
+export type {
+  Intent,
+  IntentPlan,
+  IntentStatus,
+  Ledger,
+  NewIntent,
+  Outcome,
+} from "./ledger/ledger.js";
+export { type OpenLedgerOptions, openLedger } from "./ledger/open-ledger.js";
+export { openPostgresLedger, type PostgresLedgerOptions } from "./ledger/postgres-ledger.js";
+export { LEDGER_FILE, openSqliteLedger, type SqliteLedgerOptions } from "./ledger/sqlite-ledger.js";
+// The JSON the page and the API exchange.
+export type * from "./protocol.js";
+// The S3 operations the API and the CLI use.
 export {
   createS3Api,
   type ObjectHead,
@@ -65,5 +80,3 @@ export {
   type StoredPart,
 } from "./s3-api.js";
 export { S3RequestError } from "./s3-request-error.js";
-export { LEDGER_FILE, openSqliteLedger, type SqliteLedgerOptions } from "./sqlite-ledger.js";
-export type { SweepReport } from "./sweeper.js";

@@ -11,7 +11,7 @@
  * The comparison knows the aliases of each format (`content-types.ts`).
  */
 import { fileTypeFromBuffer, supportedMimeTypes } from "file-type";
-import { acceptsDetected, canonicalType, namesOf } from "./content-types.js";
+import { acceptsDetected, canonicalType, namesOf } from "../api/content-types.js";
 
 /** What `file-type` reads to decide; more changes nothing. */
 export const SNIFF_BYTES = 4100;

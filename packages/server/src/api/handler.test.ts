@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { ApiError } from "./api-error.js";
 import { createUploadHandler } from "./handler.js";
-import type { ApiErrorBody, SingleUpload, UploadState } from "./protocol.js";
+import type { ApiErrorBody, SingleUpload, UploadState } from "../protocol.js";
 import { defineRoute } from "./route.js";
 
 const handler = createUploadHandler({

@@ -4,7 +4,7 @@
  * until the upload has ended; every caller then answers from that same ending.
  */
 import { apiError } from "../api-error.js";
-import type { Intent } from "../ledger.js";
+import type { Intent } from "../../ledger/ledger.js";
 import { type EndpointContext, notFound } from "./endpoint.js";
 
 const POLL_MS = 25;

@@ -10,7 +10,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { Intent, IntentPlan, IntentStatus, Ledger, NewIntent, Outcome } from "./ledger.js";
-import type { FileRecord } from "./protocol.js";
+import type { FileRecord } from "../protocol.js";
 
 export const LEDGER_FILE = "ledger.sqlite3";
 const SCHEMA_VERSION = 1;

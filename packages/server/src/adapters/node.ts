@@ -6,7 +6,7 @@
  * the handler's 404.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { MAX_BODY_BYTES } from "./parse-request.js";
+import { MAX_BODY_BYTES } from "../api/parse-request.js";
 
 export interface WebHandler {
   handle(request: Request): Promise<Response>;

@@ -9,8 +9,8 @@
  * two sweepers, or a sweeper and a page, from settling the same upload twice.
  */
 import { type Completer, CompletionHookError } from "./completion.js";
-import type { Ledger } from "./ledger.js";
-import { type Routes, routeNamed } from "./route.js";
+import type { Ledger } from "../ledger/ledger.js";
+import { type Routes, routeNamed } from "../api/route.js";
 
 export interface SweepReport {
   readonly completed: string[];

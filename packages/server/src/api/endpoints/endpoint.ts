@@ -3,11 +3,11 @@
  * caller's own upload, JSON answers, and the error each ended state answers with.
  */
 import { type ApiError, apiError } from "../api-error.js";
-import type { Completer } from "../completion.js";
-import type { Intent, Ledger } from "../ledger.js";
+import type { Completer } from "../../completion/completion.js";
+import type { Intent, Ledger } from "../../ledger/ledger.js";
 import type { Routes, UploadUser } from "../route.js";
 import { type Route, routeNamed } from "../route.js";
-import type { S3Api } from "../s3-api.js";
+import type { S3Api } from "../../s3-api.js";
 import { isUploadId } from "../upload-id.js";
 
 export interface EndpointContext {

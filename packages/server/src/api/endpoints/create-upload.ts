@@ -9,11 +9,11 @@
  */
 import { apiError } from "../api-error.js";
 import { extensionFor, normalizeType } from "../content-types.js";
-import type { IntentPlan } from "../ledger.js";
+import type { IntentPlan } from "../../ledger/ledger.js";
 import { checkKey } from "../object-key.js";
 import { parseCreateUpload, readJson } from "../parse-request.js";
 import { planParts } from "../plan.js";
-import type { CreateUploadResponse } from "../protocol.js";
+import type { CreateUploadResponse } from "../../protocol.js";
 import { routeNamed } from "../route.js";
 import { newUploadId } from "../upload-id.js";
 import { authorizeUser, type EndpointContext, json } from "./endpoint.js";

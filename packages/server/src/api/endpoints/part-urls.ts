@@ -6,7 +6,7 @@
 import { apiError } from "../api-error.js";
 import { parsePartNumbers, readJson } from "../parse-request.js";
 import { partSizeOf } from "../plan.js";
-import type { PartUrlsResponse } from "../protocol.js";
+import type { PartUrlsResponse } from "../../protocol.js";
 import { type Route, routeNamed } from "../route.js";
 import { type EndpointContext, json, loadOwnIntent, stateError } from "./endpoint.js";
 

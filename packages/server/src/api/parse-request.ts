@@ -4,7 +4,7 @@
  * ignored, so a newer client can talk to an older server.
  */
 import { apiError } from "./api-error.js";
-import type { CreateUploadRequest } from "./protocol.js";
+import type { CreateUploadRequest } from "../protocol.js";
 
 /** Request bodies are small JSON; anything larger is not ours. */
 export const MAX_BODY_BYTES = 64 * 1024;

@@ -34,7 +34,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { Pool, PoolClient } from "pg";
 import { redactUrl } from "./database-url.js";
 import type { Intent, IntentPlan, IntentStatus, Ledger, Outcome } from "./ledger.js";
-import type { FileRecord } from "./protocol.js";
+import type { FileRecord } from "../protocol.js";
 
 export const POSTGRES_SCHEMA_VERSION = 1;
 export const INTENTS_TABLE = "sluice_intents";

@@ -12,7 +12,7 @@
  * A claim whose holder died is taken over once its lease has passed. Only the holder of
  * the current token can record the outcome.
  */
-import type { FileRecord, UploadStatus } from "./protocol.js";
+import type { FileRecord, UploadStatus } from "../protocol.js";
 
 export type IntentStatus = UploadStatus;
 

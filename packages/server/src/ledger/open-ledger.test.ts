@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { describeLedger, ledgerLocation, redactUrl } from "./database-url.js";
-import { createUploadHandler } from "./handler.js";
+import { createUploadHandler } from "../api/handler.js";
 import { openLedger } from "./open-ledger.js";
-import { defineRoute } from "./route.js";
+import { defineRoute } from "../api/route.js";
 import { LEDGER_FILE } from "./sqlite-ledger.js";
 
 const dataDir = () => mkdtempSync(join(tmpdir(), "sluice-open-ledger-"));
