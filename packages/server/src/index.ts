@@ -10,12 +10,11 @@
  * `ledger/` (one definition, a dialect per database) and `adapters/`.
  */
 
-// Adapters.
+// adapters/: the handler as a Node (http, Express) listener.
 export { type NodeListener, toNodeListener, type WebHandler } from "./adapters/node.js";
-// Errors an app may meet.
+// api/: the handler, routes (upload policies), keys, types and the limits it enforces.
 export { ApiError, type ApiErrorCode } from "./api/api-error.js";
 export { expandTypes, extensionFor } from "./api/content-types.js";
-// The handler and its routes.
 export {
   createUploadHandler,
   DEFAULT_MULTIPART_TTL_MS,
@@ -24,7 +23,6 @@ export {
   type UploadHandlerOptions,
 } from "./api/handler.js";
 export { defaultKey, type KeyContext, keySegment } from "./api/object-key.js";
-// Limits the API enforces.
 export { MAX_PART_URLS_PER_REQUEST } from "./api/parse-request.js";
 export {
   MAX_OBJECT_SIZE,
@@ -49,9 +47,10 @@ export {
   type Routes,
   type UploadUser,
 } from "./api/route.js";
+// completion/: claim, verify, hook and record; the sweeper.
 export { CompletionHookError } from "./completion/completion.js";
 export type { SweepReport } from "./completion/sweeper.js";
-// The ledger.
+// ledger/: where uploads are recorded (SQLite, or PostgreSQL shared by instances).
 export {
   describeLedger,
   type LedgerLocation,
@@ -71,7 +70,7 @@ export { openPostgresLedger, type PostgresLedgerOptions } from "./ledger/postgre
 export { LEDGER_FILE, openSqliteLedger, type SqliteLedgerOptions } from "./ledger/sqlite-ledger.js";
 // The JSON the page and the API exchange.
 export type * from "./protocol.js";
-// The S3 operations the API and the CLI use.
+// The S3 operations the API uses, and the error they raise.
 export {
   createS3Api,
   type ObjectHead,
