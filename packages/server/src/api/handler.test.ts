@@ -8,9 +8,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import type { ApiErrorBody, SingleUpload, UploadState } from "../protocol.js";
 import { ApiError } from "./api-error.js";
 import { createUploadHandler } from "./handler.js";
-import type { ApiErrorBody, SingleUpload, UploadState } from "../protocol.js";
 import { defineRoute } from "./route.js";
 
 const handler = createUploadHandler({

@@ -16,21 +16,26 @@
  * Store failures are 502 `storage_error`; anything unexpected is a logged 500 `internal`
  * that says nothing of the internals.
  */
+
+import {
+  CompletionHookError,
+  createCompleter,
+  DEFAULT_LEASE_MS,
+} from "../completion/completion.js";
+import { createSweeper, type SweepReport } from "../completion/sweeper.js";
+import type { Ledger } from "../ledger/ledger.js";
+import { defaultDataDir, openLedgerOnFirstUse } from "../ledger/open-ledger.js";
+import type { ApiErrorBody } from "../protocol.js";
+import { createS3Api, type StorageConfig } from "../s3-api.js";
+import { S3RequestError } from "../s3-request-error.js";
 import { ApiError, apiError } from "./api-error.js";
-import { CompletionHookError, createCompleter, DEFAULT_LEASE_MS } from "../completion/completion.js";
 import { abortUpload } from "./endpoints/abort-upload.js";
 import { completeUpload } from "./endpoints/complete-upload.js";
 import { createUpload } from "./endpoints/create-upload.js";
 import { type EndpointContext, json } from "./endpoints/endpoint.js";
 import { partUrls } from "./endpoints/part-urls.js";
 import { uploadState } from "./endpoints/upload-state.js";
-import type { Ledger } from "../ledger/ledger.js";
-import { defaultDataDir, openLedgerOnFirstUse } from "../ledger/open-ledger.js";
-import type { ApiErrorBody } from "../protocol.js";
 import type { Routes } from "./route.js";
-import { createS3Api, type StorageConfig } from "../s3-api.js";
-import { S3RequestError } from "../s3-request-error.js";
-import { createSweeper, type SweepReport } from "../completion/sweeper.js";
 
 export interface UploadHandlerOptions {
   /** Route name → policy (`defineRoute`). The name is what pages send as `route`. */

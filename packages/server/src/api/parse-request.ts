@@ -3,8 +3,9 @@
  * wrong type, out of range or missing is a 400 naming the field. Unknown fields are
  * ignored, so a newer client can talk to an older server.
  */
-import { apiError } from "./api-error.js";
+
 import type { CreateUploadRequest } from "../protocol.js";
+import { apiError } from "./api-error.js";
 
 /** Request bodies are small JSON; anything larger is not ours. */
 export const MAX_BODY_BYTES = 64 * 1024;

@@ -5,10 +5,10 @@
  * a policy fails at boot rather than on a user's upload.
  */
 import { MAX_EXPIRES_SECONDS } from "@sluice/sigv4";
+import type { FileRecord } from "../protocol.js";
 import { expandTypes } from "./content-types.js";
 import { defaultKey, type KeyContext } from "./object-key.js";
 import { MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_SINGLE_PUT_SIZE, MIN_PART_SIZE, MiB } from "./plan.js";
-import type { FileRecord } from "../protocol.js";
 
 /** What `authorize` returns: the app's user, with an id at least. */
 export interface UploadUser {

@@ -16,10 +16,11 @@
  * Anything undecided (not uploaded yet, the store unreachable) releases the claim: the
  * intent is `pending` again, for the next `complete` or the sweeper.
  */
-import type { Intent, Ledger, Outcome } from "../ledger/ledger.js";
+
 import { partSizeOf } from "../api/plan.js";
-import type { FileRecord } from "../protocol.js";
 import { type Routes, routeNamed, type UploadUser } from "../api/route.js";
+import type { Intent, Ledger, Outcome } from "../ledger/ledger.js";
+import type { FileRecord } from "../protocol.js";
 import type { S3Api, StoredPart } from "../s3-api.js";
 import { isUploadGone, S3RequestError } from "../s3-request-error.js";
 import { verifyObject } from "../verification/verify-object.js";

@@ -8,9 +8,10 @@
  * each process and once on demand (`sweep()`, `sluice sweep`); claims in the ledger keep
  * two sweepers, or a sweeper and a page, from settling the same upload twice.
  */
-import { type Completer, CompletionHookError } from "./completion.js";
-import type { Ledger } from "../ledger/ledger.js";
+
 import { type Routes, routeNamed } from "../api/route.js";
+import type { Ledger } from "../ledger/ledger.js";
+import { type Completer, CompletionHookError } from "./completion.js";
 
 export interface SweepReport {
   readonly completed: string[];

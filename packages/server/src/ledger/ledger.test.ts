@@ -12,9 +12,9 @@ import { after, afterEach, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { postgresForTests } from "../../test/postgres.js";
+import type { FileRecord } from "../protocol.js";
 import type { Ledger, NewIntent } from "./ledger.js";
 import { openPostgresLedger, SCHEMA_VERSION_TABLE } from "./postgres-ledger.js";
-import type { FileRecord } from "../protocol.js";
 import { LEDGER_FILE, openSqliteLedger } from "./sqlite-ledger.js";
 
 const T = 1_800_000_000_000;

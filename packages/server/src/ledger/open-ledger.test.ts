@@ -4,10 +4,10 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { describeLedger, ledgerLocation, redactUrl } from "./database-url.js";
 import { createUploadHandler } from "../api/handler.js";
-import { openLedger } from "./open-ledger.js";
 import { defineRoute } from "../api/route.js";
+import { describeLedger, ledgerLocation, redactUrl } from "./database-url.js";
+import { openLedger } from "./open-ledger.js";
 import { LEDGER_FILE } from "./sqlite-ledger.js";
 
 const dataDir = () => mkdtempSync(join(tmpdir(), "sluice-open-ledger-"));

@@ -8,8 +8,8 @@
  * and a multipart object's checksum is of its parts' checksums.
  */
 import type { Intent } from "../ledger/ledger.js";
-import { checkMagicBytes, SNIFF_BYTES } from "./magic-bytes.js";
 import type { S3Api } from "../s3-api.js";
+import { checkMagicBytes, SNIFF_BYTES } from "./magic-bytes.js";
 
 export type Verification =
   | {

@@ -3,8 +3,9 @@
  * request, a sweeper, another instance) holds its claim, polling the ledger briefly,
  * until the upload has ended; every caller then answers from that same ending.
  */
-import { apiError } from "../api-error.js";
+
 import type { Intent } from "../../ledger/ledger.js";
+import { apiError } from "../api-error.js";
 import { type EndpointContext, notFound } from "./endpoint.js";
 
 const POLL_MS = 25;

@@ -7,13 +7,14 @@
  * (exactly the declared size), `If-None-Match: *`, the SHA-256 when the page gave one,
  * and the route's metadata. What binds nothing is left out: no checksum of an empty body.
  */
+
+import type { IntentPlan } from "../../ledger/ledger.js";
+import type { CreateUploadResponse } from "../../protocol.js";
 import { apiError } from "../api-error.js";
 import { extensionFor, normalizeType } from "../content-types.js";
-import type { IntentPlan } from "../../ledger/ledger.js";
 import { checkKey } from "../object-key.js";
 import { parseCreateUpload, readJson } from "../parse-request.js";
 import { planParts } from "../plan.js";
-import type { CreateUploadResponse } from "../../protocol.js";
 import { routeNamed } from "../route.js";
 import { newUploadId } from "../upload-id.js";
 import { authorizeUser, type EndpointContext, json } from "./endpoint.js";

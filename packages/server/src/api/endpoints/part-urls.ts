@@ -3,10 +3,11 @@
  * parts start, so no URL waits in a queue long enough to expire. Each URL binds its part's
  * exact length, so the store refuses a part of any other size, as it does a single PUT.
  */
+
+import type { PartUrlsResponse } from "../../protocol.js";
 import { apiError } from "../api-error.js";
 import { parsePartNumbers, readJson } from "../parse-request.js";
 import { partSizeOf } from "../plan.js";
-import type { PartUrlsResponse } from "../../protocol.js";
 import { type Route, routeNamed } from "../route.js";
 import { type EndpointContext, json, loadOwnIntent, stateError } from "./endpoint.js";
 
