@@ -74,6 +74,7 @@ export type * from "./protocol.js";
 export {
   createS3Api,
   type ObjectHead,
+  type OpenUpload,
   type S3Api,
   type StorageConfig,
   type StoredPart,

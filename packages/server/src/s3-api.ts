@@ -52,6 +52,13 @@ export interface StoredPart {
   readonly size: number;
 }
 
+export interface OpenUpload {
+  readonly key: string;
+  readonly uploadId: string;
+  /** When the store says it was created. */
+  readonly initiated: Date;
+}
+
 export interface S3Api {
   readonly bucket: string;
   presignPut(
@@ -82,6 +89,8 @@ export interface S3Api {
     parts: readonly StoredPart[],
   ): Promise<string>;
   abortMultipartUpload(key: string, uploadId: string): Promise<void>;
+  /** ListMultipartUploads: the uploads in progress under `prefix`, every page. */
+  listMultipartUploads(prefix?: string): Promise<OpenUpload[]>;
   /** A GET URL for the object; `headers` are bound as `presignPut` binds them. */
   presignGet(
     key: string,
@@ -286,6 +295,43 @@ export function createS3Api(config: StorageConfig, now: () => Date): S3Api {
       await drain(
         await send("AbortMultipartUpload", "DELETE", urlOf(key, `uploadId=${uriEncode(uploadId)}`)),
       );
+    },
+
+    async listMultipartUploads(prefix = "") {
+      // https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListMultipartUploads.html
+      // Keys are asked for URL-encoded, so that any key survives the XML.
+      const uploads: OpenUpload[] = [];
+      let keyMarker = "";
+      let uploadIdMarker = "";
+      for (;;) {
+        const query = [
+          "encoding-type=url",
+          ...(keyMarker === "" ? [] : [`key-marker=${uriEncode(keyMarker)}`]),
+          ...(prefix === "" ? [] : [`prefix=${uriEncode(prefix)}`]),
+          ...(uploadIdMarker === "" ? [] : [`upload-id-marker=${uriEncode(uploadIdMarker)}`]),
+          "uploads",
+        ].join("&");
+        const root = await xmlOf(
+          "ListMultipartUploads",
+          await send("ListMultipartUploads", "GET", bucketUrl(query)),
+        );
+        const encoded = childText(root, "EncodingType") === "url";
+        const decode = (text: string) => (encoded ? decodeURIComponent(text) : text);
+        for (const upload of root.children.filter((c) => c.name === "Upload")) {
+          uploads.push({
+            key: decode(childText(upload, "Key") ?? ""),
+            uploadId: childText(upload, "UploadId") ?? "",
+            initiated: new Date(childText(upload, "Initiated") ?? Number.NaN),
+          });
+        }
+        const nextKey = decode(childText(root, "NextKeyMarker") ?? "");
+        const nextUploadId = childText(root, "NextUploadIdMarker") ?? "";
+        if (childText(root, "IsTruncated") !== "true" || (nextKey === "" && nextUploadId === "")) {
+          return uploads;
+        }
+        keyMarker = nextKey;
+        uploadIdMarker = nextUploadId;
+      }
     },
 
     presignGet(key, expiresIn, headers = {}) {
