@@ -50,7 +50,8 @@ export {
 // completion/: claim, verify, hook and record; the sweeper.
 export { CompletionHookError } from "./completion/completion.js";
 export type { SweepReport } from "./completion/sweeper.js";
-// ledger/: where uploads are recorded (SQLite, or PostgreSQL shared by instances).
+export { type D1Binding, type D1LedgerOptions, openD1Ledger } from "./ledger/d1-ledger.js";
+// ledger/: where uploads are recorded (SQLite, PostgreSQL shared by instances, or D1).
 export {
   describeLedger,
   type LedgerLocation,
@@ -67,6 +68,7 @@ export type {
 } from "./ledger/ledger.js";
 export { type OpenLedgerOptions, openLedger } from "./ledger/open-ledger.js";
 export { openPostgresLedger, type PostgresLedgerOptions } from "./ledger/postgres-ledger.js";
+export { defaultSqliteDriver, type SqliteDriverName } from "./ledger/sqlite-connection.js";
 export { LEDGER_FILE, openSqliteLedger, type SqliteLedgerOptions } from "./ledger/sqlite-ledger.js";
 // The JSON the page and the API exchange.
 export type * from "./protocol.js";

@@ -55,7 +55,10 @@ export interface UploadHandlerOptions {
   /** Default `/api/uploads`. */
   readonly basePath?: string;
   readonly now?: () => Date;
-  /** How often this process sweeps; default 60 s; 0 never (call `sweep()` yourself). */
+  /**
+   * How often this process sweeps; default 60 s (on Workers 0: a Cron Trigger calls
+   * `sweep()`); 0 never (call `sweep()` yourself).
+   */
   readonly sweepIntervalMs?: number;
   /**
    * How long after an intent's deadline the sweeper waits before settling it, so that a
@@ -169,7 +172,8 @@ export function createUploadHandler(options: UploadHandlerOptions): UploadHandle
     });
     return running;
   }
-  const intervalMs = options.sweepIntervalMs ?? MINUTE_MS;
+  // A Worker has no process to keep a timer in: its Cron Trigger calls sweep().
+  const intervalMs = options.sweepIntervalMs ?? (onWorkers() ? 0 : MINUTE_MS);
   const timer =
     intervalMs > 0
       ? setInterval(() => {
@@ -178,8 +182,12 @@ export function createUploadHandler(options: UploadHandlerOptions): UploadHandle
           }, onError);
         }, intervalMs)
       : undefined;
-  // The sweeper never keeps a process alive on its own.
-  timer?.unref();
+  // The sweeper never keeps a process alive on its own (where timers can: Node, Bun, Deno).
+  if (typeof timer === "object" && typeof timer.unref === "function") timer.unref();
+  else if (typeof timer === "number") {
+    // Deno's own timers are ids. https://docs.deno.com/api/deno/~/Deno.unrefTimer
+    (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno?.unrefTimer?.(timer);
+  }
 
   return {
     async handle(request) {
@@ -200,6 +208,12 @@ export function createUploadHandler(options: UploadHandlerOptions): UploadHandle
     basePath,
     ledger,
   };
+}
+
+/** Cloudflare Workers (workerd) names itself so. https://developers.cloudflare.com/workers/runtime-apis/web-standards/#navigatoruseragent */
+function onWorkers(): boolean {
+  const { navigator } = globalThis as { navigator?: { userAgent?: string } };
+  return navigator?.userAgent === "Cloudflare-Workers";
 }
 
 /** What a page's PUT may carry besides what browsers add: ours, and each route's metadata. */

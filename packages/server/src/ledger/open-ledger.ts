@@ -8,8 +8,7 @@ import { join } from "node:path";
 import { type LedgerLocation, ledgerLocation } from "./database-url.js";
 import type { Ledger } from "./ledger.js";
 import { openPostgresLedger } from "./postgres-ledger.js";
-import { openSqlLedger } from "./sql-ledger.js";
-import { sqliteDialect } from "./sqlite-ledger.js";
+import { openSqliteLedger } from "./sqlite-ledger.js";
 
 export interface OpenLedgerOptions {
   /**
@@ -44,7 +43,7 @@ async function openAt(
   location: LedgerLocation,
   onError: ((error: unknown) => void) | undefined,
 ): Promise<Ledger> {
-  if (location.kind === "sqlite") return openSqlLedger(sqliteDialect(location));
+  if (location.kind === "sqlite") return openSqliteLedger(location);
   return openPostgresLedger({
     connectionString: location.url,
     ...(onError ? { onError } : {}),
@@ -59,22 +58,20 @@ export interface LedgerOnFirstUse {
 
 /**
  * A ledger that opens on first use, and again on the next use after an open that failed
- * (the database was not up yet), instead of staying broken until a restart. SQLite's
- * file is opened at once: its errors (a folder it cannot write) are thrown right here.
+ * (the database was not up yet, a folder it cannot write), instead of staying broken
+ * until a restart. Opening is asynchronous for SQLite too: its driver is the runtime's
+ * own, loaded when first needed.
  */
 export function openLedgerOnFirstUse(options: OpenLedgerOptions): LedgerOnFirstUse {
   const location = locateLedger(options);
-  const sqlite = location.kind === "sqlite" ? sqliteDialect(location) : undefined;
   let opening: Promise<Ledger> | undefined;
   let closed = false;
   const open = (): Promise<Ledger> => {
     if (closed) return Promise.reject(new Error("the upload ledger is closed"));
-    opening ??= (sqlite ? openSqlLedger(sqlite) : openAt(location, options.onError)).catch(
-      (error: unknown) => {
-        opening = undefined;
-        throw error;
-      },
-    );
+    opening ??= openAt(location, options.onError).catch((error: unknown) => {
+      opening = undefined;
+      throw error;
+    });
     return opening;
   };
   const ledger: Ledger = {

@@ -1,6 +1,6 @@
 /**
- * The default ledger: one SQLite file (`<dataDir>/ledger.sqlite3`) through better-sqlite3,
- * in WAL mode so several processes may share it. A transaction is `BEGIN IMMEDIATE`: it
+ * The default ledger: one SQLite file (`<dataDir>/ledger.sqlite3`) through the runtime's
+ * SQLite (`sqlite-connection.ts`: bun:sqlite, node:sqlite, else better-sqlite3), in WAL mode so several processes may share it. A transaction is `BEGIN IMMEDIATE`: it
  * takes the database's one write lock at once, so a count-and-insert is atomic across
  * processes (and no per-user lock is needed). A statement that finds the lock taken
  * (SQLITE_BUSY) is tried again after a pause, for up to 5 s: asynchronously, never with
@@ -9,35 +9,55 @@
  * queue behind an open transaction, since they share its one connection. The schema's version is SQLite's `user_version`.
  * https://www.sqlite.org/wal.html https://www.sqlite.org/lang_transaction.html
  */
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import Database from "better-sqlite3";
 import type { Dialect, LedgerTransaction, SqlExecutor, SqlValue } from "./dialect.js";
 import type { Ledger } from "./ledger.js";
 import { INTENTS_TABLE, openSqlLedger } from "./sql-ledger.js";
+import {
+  defaultSqliteDriver,
+  isBusy,
+  openSqliteConnection,
+  type SqliteConnection,
+  type SqliteDriverName,
+} from "./sqlite-connection.js";
 
 export const LEDGER_FILE = "ledger.sqlite3";
 
 export interface SqliteLedgerOptions {
   /** The folder for `ledger.sqlite3`, created if missing. */
   readonly dataDir: string;
+  /** Default: the runtime's own (`defaultSqliteDriver`). */
+  readonly driver?: SqliteDriverName;
 }
 
 export async function openSqliteLedger(options: SqliteLedgerOptions): Promise<Ledger> {
-  const dialect = sqliteDialect(options);
+  const dialect = await sqliteDialect(options);
   return openSqlLedger(dialect).catch(async (error: unknown) => {
     await dialect.close();
     throw error;
   });
 }
 
-export function sqliteDialect(options: SqliteLedgerOptions): Dialect {
+/** Opens `<dataDir>/ledger.sqlite3`, creating the folder if missing. */
+export async function sqliteDialect(options: SqliteLedgerOptions): Promise<Dialect> {
+  // Imported here, not at the top: a Worker (D1) never reaches the file system.
+  const { mkdirSync } = await import("node:fs");
+  const { join } = await import("node:path");
   mkdirSync(options.dataDir, { recursive: true });
-  const db = new Database(join(options.dataDir, LEDGER_FILE));
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = NORMAL");
-  db.pragma("busy_timeout = 0");
+  const driver = options.driver ?? (await defaultSqliteDriver());
+  const db = await openSqliteConnection(join(options.dataDir, LEDGER_FILE), driver);
+  try {
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    db.exec("PRAGMA busy_timeout = 0");
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return connectionDialect(db);
+}
 
+/** The dialect over an open connection, whichever driver opened it. */
+export function connectionDialect(db: SqliteConnection): Dialect {
   // One connection: a statement must not land inside another caller's open transaction.
   let queue: Promise<unknown> = Promise.resolve();
   function exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -46,30 +66,18 @@ export function sqliteDialect(options: SqliteLedgerOptions): Dialect {
     return result;
   }
 
-  const statements = new Map<string, Database.Statement>();
-  const prepare = (sql: string) => {
-    let statement = statements.get(sql);
-    if (!statement) {
-      statement = db.prepare(sql);
-      statements.set(sql, statement);
-    }
-    return statement;
-  };
   const direct: SqlExecutor = {
     async all<Row>(sql: string, params: readonly SqlValue[] = []) {
-      return whenFree(() => prepare(sql).all(...params) as Row[]);
+      return whenFree(() => db.query<Row>(sql, params));
     },
     async run(sql: string, params: readonly SqlValue[] = []) {
-      return whenFree(() => prepare(sql).run(...params).changes);
+      return whenFree(() => db.run(sql, params));
     },
   };
   const app: LedgerTransaction = {
     dialect: "sqlite",
     async query<Row>(sql: string, params: readonly unknown[] = []) {
-      const statement = db.prepare(sql);
-      if (statement.reader) return statement.all(...params) as Row[];
-      statement.run(...params);
-      return [];
+      return db.query<Row>(sql, params);
     },
   };
 
@@ -80,7 +88,10 @@ export function sqliteDialect(options: SqliteLedgerOptions): Dialect {
       db.exec("COMMIT");
       return result;
     } catch (error) {
-      if (db.inTransaction) db.exec("ROLLBACK");
+      // SQLite may have rolled back already (a failed COMMIT): then there is nothing to end.
+      try {
+        db.exec("ROLLBACK");
+      } catch {}
       throw error;
     }
   }
@@ -97,7 +108,9 @@ export function sqliteDialect(options: SqliteLedgerOptions): Dialect {
     transaction: (work) => exclusive(() => inTransaction(() => work(direct, app))),
     migrate: (version, script) =>
       exclusive(async () => {
-        const found = db.pragma("user_version", { simple: true }) as number;
+        const found = db.query<{ user_version: number }>("PRAGMA user_version", [])[0]
+          ?.user_version;
+        if (found === undefined) throw new Error(`${LEDGER_FILE}: no user_version`);
         if (found === version) return;
         if (found > version) {
           throw new Error(
@@ -106,12 +119,12 @@ export function sqliteDialect(options: SqliteLedgerOptions): Dialect {
         }
         await inTransaction(async () => {
           db.exec(script(found === 0 ? undefined : found));
-          db.pragma(`user_version = ${version}`);
+          db.exec(`PRAGMA user_version = ${version}`);
         });
       }),
     async close() {
       await queue;
-      if (db.open) db.close();
+      db.close();
     },
   };
 }
@@ -125,8 +138,7 @@ async function whenFree<T>(statement: () => T): Promise<T> {
     try {
       return statement();
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (!code?.startsWith("SQLITE_BUSY") || Date.now() >= deadline) throw error;
+      if (!isBusy(error) || Date.now() >= deadline) throw error;
     }
     await new Promise((resolve) => setTimeout(resolve, pause));
   }
