@@ -10,8 +10,11 @@
  * `ledger/` (one definition, a dialect per database) and `adapters/`.
  */
 
-// adapters/: the handler as a Node (http, Express) listener.
+// adapters/: the handler as a Node listener (http, Express, Koa), a Fastify plugin, and
+// route handlers (Next.js). Bun, Deno, Hono and Workers take `handler.handle` as it is.
+export { fastifyUploads } from "./adapters/fastify.js";
 export { type NodeListener, toNodeListener, type WebHandler } from "./adapters/node.js";
+export { type RouteHandlers, toRouteHandlers } from "./adapters/web.js";
 // api/: the handler, routes (upload policies), keys, types and the limits it enforces.
 export { ApiError, type ApiErrorCode } from "./api/api-error.js";
 export { expandTypes, extensionFor } from "./api/content-types.js";

@@ -1,9 +1,10 @@
 /**
- * The upload API on Node's `http` server, or mounted in Express: a `(req, res, next?)`
- * listener around the Web-standard handler. Request bodies are small JSON, so they are
- * buffered (and capped); a body that Express's `json()` middleware already parsed is
- * used as it is. Outside the base path, Express's `next()` is called; plain `http` gets
- * the handler's 404.
+ * The upload API on Node's `http` server, or mounted in Express, Koa, NestJS (on Express)
+ * or a Fastify route: a `(req, res, next?)` listener around the Web-standard handler.
+ * Request bodies are small JSON, so they are buffered (and capped). A framework may have
+ * read the body already: its `req.body` is then used as it is (an object as JSON, a
+ * string or bytes as they came), and a stream that has ended is never waited on.
+ * Outside the base path, Express's `next()` is called; plain `http` gets the handler's 404.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { MAX_BODY_BYTES } from "../api/parse-request.js";
@@ -58,10 +59,14 @@ async function serve(
   let closeAfter = Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES;
   if (method !== "GET" && method !== "HEAD" && !closeAfter) {
     const parsed = (req as { body?: unknown }).body;
-    if (req.readableEnded && parsed !== undefined && typeof parsed === "object") {
-      body = Buffer.from(JSON.stringify(parsed));
-      headers.set("content-type", "application/json");
+    if (req.readableEnded || (parsed !== undefined && typeof parsed !== "object")) {
+      // Read by a body parser already (Express's json(), Koa's, NestJS): what it kept.
+      body = bodyBytes(parsed);
+      if (typeof parsed === "object" && parsed !== null && !(parsed instanceof Uint8Array)) {
+        headers.set("content-type", "application/json");
+      }
       headers.set("content-length", String(body.length));
+      closeAfter = body.length > MAX_BODY_BYTES;
     } else {
       const read = await readBody(req);
       body = read.body;
@@ -85,6 +90,18 @@ async function serve(
   if (closeAfter) out.connection = "close";
   res.writeHead(response.status, out);
   res.end(payload);
+}
+
+/**
+ * A body a framework parsed: bytes and strings as they came, anything else as JSON. None
+ * at all from a stream that was read (Express 4's json() leaves `{}` for a body it did
+ * not read, but then the stream has not ended).
+ */
+function bodyBytes(parsed: unknown): Uint8Array {
+  if (parsed === undefined) return new Uint8Array();
+  if (parsed instanceof Uint8Array) return parsed;
+  if (typeof parsed === "string") return Buffer.from(parsed);
+  return Buffer.from(JSON.stringify(parsed));
 }
 
 /** The body, or its first bytes past the API's limit (so the handler refuses it). */
