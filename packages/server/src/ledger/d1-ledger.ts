@@ -42,9 +42,31 @@ export interface D1LedgerOptions {
 
 export const D1_SCHEMA_TABLE = "sluice_ledger_schema";
 
-/** Opens the ledger on a D1 binding, creating its tables on first use. */
-export async function openD1Ledger(options: D1LedgerOptions): Promise<Ledger> {
-  return openSqlLedger(d1Dialect(options.database));
+/**
+ * The ledger on a D1 binding, at once: its tables are made (or found) on first use, and
+ * again on the next use after a first use that failed. What a Worker creates its upload
+ * handler with, in `fetch`, where `env.DB` is at hand.
+ */
+export function openD1Ledger(options: D1LedgerOptions): Ledger {
+  let opening: Promise<Ledger> | undefined;
+  const open = () => {
+    opening ??= openSqlLedger(d1Dialect(options.database)).catch((error: unknown) => {
+      opening = undefined;
+      throw error;
+    });
+    return opening;
+  };
+  // Every method waits for the open, then forwards: whatever the Ledger interface holds.
+  return new Proxy({} as Ledger, {
+    get(_target, name) {
+      if (name === "then") return undefined;
+      if (name === "close") return async () => {};
+      return async (...args: unknown[]) => {
+        const ledger = (await open()) as unknown as Record<string | symbol, unknown>;
+        return (ledger[name] as (...args: unknown[]) => unknown)(...args);
+      };
+    },
+  });
 }
 
 export function d1Dialect(db: D1Binding): Dialect {
