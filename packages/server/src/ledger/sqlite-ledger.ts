@@ -14,7 +14,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { Dialect, LedgerTransaction, SqlExecutor, SqlValue } from "./dialect.js";
 import type { Ledger } from "./ledger.js";
-import { INTENTS_TABLE, openSqlLedger } from "./sql-ledger.js";
+import { openSqlLedger } from "./sql-ledger.js";
 
 export const LEDGER_FILE = "ledger.sqlite3";
 
@@ -90,21 +90,28 @@ export function sqliteDialect(options: SqliteLedgerOptions): Dialect {
     types: { integer: "INTEGER", json: "TEXT" },
     tableOptions: " STRICT",
     binaryCollation: "",
-    // The first SQLite ledgers named the table `intents`.
-    table: (name) => (name === INTENTS_TABLE ? "intents" : name),
+    table: (name) => name,
+    intentsTableV1: "intents",
     all: (sql, params) => exclusive(() => direct.all(sql, params)),
     run: (sql, params) => exclusive(() => direct.run(sql, params)),
     transaction: (work) => exclusive(() => inTransaction(() => work(direct, app))),
     migrate: (version, script) =>
       exclusive(async () => {
-        const found = db.pragma("user_version", { simple: true }) as number;
-        if (found === version) return;
-        if (found > version) {
-          throw new Error(
-            `${LEDGER_FILE} has schema version ${found}; this @sluice/server knows ${version}`,
-          );
-        }
+        const read = () => db.pragma("user_version", { simple: true }) as number;
+        const check = (found: number) => {
+          if (found > version) {
+            throw new Error(
+              `${LEDGER_FILE} has schema version ${found}; this @sluice/server knows ${version}`,
+            );
+          }
+        };
+        check(read());
+        if (read() === version) return;
         await inTransaction(async () => {
+          // Read again under the write lock: another process may have migrated meanwhile.
+          const found = read();
+          check(found);
+          if (found === version) return;
           db.exec(script(found === 0 ? undefined : found));
           db.pragma(`user_version = ${version}`);
         });
