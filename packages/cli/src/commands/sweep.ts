@@ -125,6 +125,7 @@ function formatReport(report: SweepReport): string {
       ["skipped", report.skipped.length],
     ] as const
   ).map(([name, count]) => `${count} ${name}`);
+  if (report.orphans.length > 0) counts.push(`${report.orphans.length} orphaned aborted`);
   const lines = [`${report.failed.length > 0 ? "✗" : "✓"} swept: ${counts.join(", ")}`];
   const each = (label: string, ids: readonly string[]) => {
     for (const id of ids) lines.push(`    ${label} ${id}`);
@@ -136,6 +137,9 @@ function formatReport(report: SweepReport): string {
   each("busy     ", report.busy);
   for (const { id, error } of report.failed) lines.push(`    failed    ${id}: ${error}`);
   for (const { id, reason } of report.skipped) lines.push(`    skipped   ${id}: ${reason}`);
+  for (const { key, uploadId } of report.orphans) {
+    lines.push(`    orphaned  ${key} (multipart upload ${uploadId}, unknown to the ledger)`);
+  }
   if (report.failed.length > 0) {
     lines.push("    the failed ones are tried again by the next sweep");
   }

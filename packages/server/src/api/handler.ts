@@ -67,6 +67,23 @@ export interface UploadHandlerOptions {
   readonly sweepGraceMs?: number;
   /** A multipart upload lapses after this long without a request for part URLs. Default 24 h. */
   readonly multipartTtlMs?: number;
+  /**
+   * How often the sweeper looks in the store for a single PUT the page has not completed:
+   * its object is whole or absent, so one that is there is settled at once rather than
+   * after its URL's expiry and the grace. Default 60 s.
+   */
+  readonly settleCheckMs?: number;
+  /**
+   * A multipart upload with no part and no request for part URLs for this long is
+   * expired (aborted in the store) well before `multipartTtlMs`; one with every part is
+   * completed. Default 1 h.
+   */
+  readonly multipartIdleMs?: number;
+  /**
+   * How old a multipart upload in the bucket under a route's keys, that the ledger does
+   * not hold, must be before the sweeper aborts it. Default 1 h.
+   */
+  readonly orphanGraceMs?: number;
   /** How long a completion claim holds before another caller may take it over. Default 2 min. */
   readonly leaseMs?: number;
   /** How long `complete` waits for another caller's completion of the same upload. Default 10 s. */
@@ -99,6 +116,14 @@ export interface UploadHandler {
 const MINUTE_MS = 60 * 1000;
 export const DEFAULT_SWEEP_GRACE_MS = 15 * MINUTE_MS;
 export const DEFAULT_MULTIPART_TTL_MS = 24 * 60 * MINUTE_MS;
+export const DEFAULT_SETTLE_CHECK_MS = MINUTE_MS;
+export const DEFAULT_MULTIPART_IDLE_MS = 60 * MINUTE_MS;
+export const DEFAULT_ORPHAN_GRACE_MS = 60 * MINUTE_MS;
+/**
+ * A `creating` intent older than this is a create that died (its request waits for the
+ * store at most `timeoutMs`, 30 s by default): the sweeper cleans up after it.
+ */
+const CREATE_GRACE_MS = 2 * MINUTE_MS;
 
 /** `{base}`, `{base}/{id}`, `{base}/{id}/parts`, `{base}/{id}/complete`. */
 const ENDPOINT = /^(?:\/([^/]+))?(?:\/(parts|complete))?\/?$/;
@@ -125,12 +150,18 @@ export function createUploadHandler(options: UploadHandlerOptions): UploadHandle
   // (and each request's, to onError, until an open succeeds): the next use tries again.
   if (ownsLedger) opened.ready().catch(() => {});
   const s3 = createS3Api(options.storage, now);
+  const multipartTtlMs = options.multipartTtlMs ?? DEFAULT_MULTIPART_TTL_MS;
+  const multipartIdleMs = options.multipartIdleMs ?? DEFAULT_MULTIPART_IDLE_MS;
+  const sweepGraceMs = options.sweepGraceMs ?? DEFAULT_SWEEP_GRACE_MS;
+  const settleCheckMs = options.settleCheckMs ?? DEFAULT_SETTLE_CHECK_MS;
   const completer = createCompleter({
     s3,
     ledger,
     routes,
     now,
     leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+    multipartTtlMs,
+    multipartIdleMs,
   });
   const context: EndpointContext = {
     routes,
@@ -138,8 +169,11 @@ export function createUploadHandler(options: UploadHandlerOptions): UploadHandle
     s3,
     completer,
     now,
-    multipartTtlMs: options.multipartTtlMs ?? DEFAULT_MULTIPART_TTL_MS,
-    sweepGraceMs: options.sweepGraceMs ?? DEFAULT_SWEEP_GRACE_MS,
+    multipartTtlMs,
+    multipartIdleMs,
+    sweepGraceMs,
+    settleCheckMs,
+    createGraceMs: CREATE_GRACE_MS,
     completeWaitMs: options.completeWaitMs ?? 10_000,
     onError,
   };
@@ -164,7 +198,17 @@ export function createUploadHandler(options: UploadHandlerOptions): UploadHandle
     return completeUpload(context, request, id);
   }
 
-  const sweepOnce = createSweeper({ ledger, completer, routes, now });
+  const sweepOnce = createSweeper({
+    ledger,
+    completer,
+    routes,
+    now,
+    s3,
+    sweepGraceMs,
+    settleCheckMs,
+    multipartIdleMs,
+    orphanGraceMs: options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS,
+  });
   let running: Promise<SweepReport> | undefined;
   function sweep(): Promise<SweepReport> {
     running ??= sweepOnce().finally(() => {

@@ -5,6 +5,7 @@
  * a policy fails at boot rather than on a user's upload.
  */
 import { MAX_EXPIRES_SECONDS } from "@sluice/sigv4";
+import type { LedgerTransaction } from "../ledger/dialect.js";
 import type { FileRecord } from "../protocol.js";
 import { expandTypes } from "./content-types.js";
 import { defaultKey, type KeyContext } from "./object-key.js";
@@ -31,6 +32,13 @@ export interface CompleteEvent<User> {
    * after that request, in another process.
    */
   readonly user: User;
+  /**
+   * The key that makes the app's own effects exactly-once: the upload's id (also
+   * `upload.id`). A hook may run again for the same upload (it threw, or the process died
+   * while it ran); one that records this key in a unique column, or checks for it first,
+   * does its work once.
+   */
+  readonly idempotencyKey: string;
 }
 
 export interface RouteOptions<User extends UploadUser> {
@@ -64,9 +72,23 @@ export interface RouteOptions<User extends UploadUser> {
   /**
    * Runs once per verified upload, after the ledger holds it. If it throws, or the
    * process dies while it runs, it is run again later (by `complete` or the sweeper):
-   * make it idempotent on `upload.id` for those cases.
+   * make it idempotent on `idempotencyKey` for those cases. The upload's claim is
+   * renewed while it runs, so a slow hook is never run a second time alongside itself.
    */
   readonly onComplete?: (event: CompleteEvent<User>) => void | Promise<void>;
+  /**
+   * Runs after `onComplete`, in the very transaction of the ledger's database that marks
+   * the upload complete: what it writes through `transaction` (the app's tables in that
+   * database) commits with the outcome, or, if it throws or the process dies, neither
+   * does and it runs again later. Exactly once in effect, with no idempotency of its own.
+   * Statements use the database's placeholders (`?` in SQLite, `$1` in PostgreSQL).
+   * Keep it to a few writes: the transaction holds a lock while it runs (SQLite's one
+   * write lock). Only with the ledger the handler opens, or one from `openLedger`.
+   */
+  readonly onCompleteInTransaction?: (
+    event: CompleteEvent<User>,
+    transaction: LedgerTransaction,
+  ) => void | Promise<void>;
 }
 
 export interface Route<User extends UploadUser = UploadUser> {
@@ -82,6 +104,9 @@ export interface Route<User extends UploadUser = UploadUser> {
   readonly metadata: Readonly<Record<string, (context: MetadataContext<User>) => string>>;
   readonly authorize: (request: Request) => User | undefined | Promise<User | undefined>;
   readonly onComplete: ((event: CompleteEvent<User>) => void | Promise<void>) | undefined;
+  readonly onCompleteInTransaction:
+    | ((event: CompleteEvent<User>, transaction: LedgerTransaction) => void | Promise<void>)
+    | undefined;
 }
 
 /** Route name → policy, as an app declares them; each route has its app's own user type. */
@@ -153,5 +178,6 @@ export function defineRoute<User extends UploadUser>(options: RouteOptions<User>
     metadata: options.metadata ?? {},
     authorize: options.authorize,
     onComplete: options.onComplete,
+    onCompleteInTransaction: options.onCompleteInTransaction,
   };
 }

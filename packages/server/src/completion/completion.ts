@@ -4,17 +4,26 @@
  *
  * 1. Claim it in the ledger. Exactly one caller holds the claim; the rest are told
  *    `busy` and wait for the outcome, so `onComplete` runs once even when five requests
- *    and a sweeper on another instance arrive together.
+ *    and a sweeper on another instance arrive together. The holder renews its lease
+ *    every third of it while it works, so a slow verification or hook is never taken
+ *    over while its holder lives; a holder that finds its claim gone (it could not renew
+ *    in time, or another took it) stops before the hook and before recording, and the
+ *    ledger checks its token in the statement that records.
  * 2. For a multipart upload, complete it ourselves from the store's own part list (never
  *    the page's ETags), once every planned part is there at its planned size, with
  *    `If-None-Match: *`.
  * 3. Verify the object (`verify-object.ts`). A refused object is deleted; the intent ends
  *    `rejected` with the reason.
- * 4. Keep the verified record, run `onComplete`, then end the intent `complete`. If the
- *    hook throws, the claim is left to lapse and the hook is retried from the kept record.
+ * 4. Keep the verified record, run `onComplete`, then end the intent `complete`, with the
+ *    route's `onCompleteInTransaction` in that same transaction. If a hook throws, the
+ *    claim is left to lapse and the hooks are retried from the kept record.
  *
  * Anything undecided (not uploaded yet, the store unreachable) releases the claim: the
- * intent is `pending` again, for the next `complete` or the sweeper.
+ * intent is `pending` again, for the next `complete` or the sweeper. The sweeper settles
+ * for good only after an upload's deadline (`sweep`); before it, it looks (`look`): an
+ * object that is there is settled at once, a multipart upload idle with no part is
+ * expired, and anything else waits. A `creating` intent whose create died is cleaned up:
+ * the store's multipart uploads at its key are aborted.
  */
 
 import { partSizeOf } from "../api/plan.js";
@@ -28,8 +37,11 @@ import { verifyObject } from "../verification/verify-object.js";
 /** How long a claim holds before another caller may take it over. */
 export const DEFAULT_LEASE_MS = 2 * 60 * 1000;
 
-/** Who is settling: the page may be told "not yet"; the sweeper decides for good. */
-export type SettleMode = "complete" | "sweep";
+/**
+ * Who is settling: the page may be told "not yet"; the sweeper, past the deadline, decides
+ * for good; before it, the sweeper only looks.
+ */
+export type SettleMode = "complete" | "sweep" | "look";
 
 export type Settled =
   | { readonly kind: "ended"; readonly outcome: Outcome }
@@ -48,6 +60,18 @@ export interface CompleterOptions {
   readonly routes: Routes;
   readonly now: () => Date;
   readonly leaseMs: number;
+  /** A multipart upload lapses this long after its last request for part URLs. */
+  readonly multipartTtlMs: number;
+  /** A multipart upload with no part and no request for this long is expired early. */
+  readonly multipartIdleMs: number;
+}
+
+/** A claim while it is held: its lease renewed until `stop`. */
+interface Claim {
+  readonly token: string;
+  /** Still ours: renewed in time and not taken. Checked before each step that acts. */
+  held(): boolean;
+  stop(): void;
 }
 
 export interface Completer {
@@ -66,8 +90,35 @@ export function createCompleter(options: CompleterOptions): Completer {
   const { s3, ledger, now } = options;
   const ms = () => now().getTime();
 
-  async function claim(id: string): Promise<string | undefined> {
-    return ledger.claim(id, ms(), ms() + options.leaseMs);
+  async function claim(id: string): Promise<Claim | undefined> {
+    const leaseMs = options.leaseMs;
+    let until = ms() + leaseMs;
+    const token = await ledger.claim(id, ms(), until);
+    if (token === undefined) return undefined;
+    let lost = false;
+    let renewing = false;
+    const timer = setInterval(
+      async () => {
+        if (renewing || lost) return;
+        renewing = true;
+        const next = ms() + leaseMs;
+        try {
+          if (await ledger.renew(id, token, next)) until = next;
+          else lost = true;
+        } catch {
+          // The ledger unreachable: try again next tick; `held` turns false at `until`.
+        } finally {
+          renewing = false;
+        }
+      },
+      Math.max(Math.floor(leaseMs / 3), 10),
+    );
+    timer.unref?.();
+    return {
+      token,
+      held: () => !lost && ms() < until,
+      stop: () => clearInterval(timer),
+    };
   }
 
   async function end(intent: Intent, token: string, outcome: Outcome): Promise<Settled> {
@@ -90,17 +141,36 @@ export function createCompleter(options: CompleterOptions): Completer {
     await s3.deleteObject(intent.key);
   }
 
-  async function runHook(intent: Intent, token: string, record: FileRecord): Promise<Settled> {
+  async function runHook(intent: Intent, claim: Claim, record: FileRecord): Promise<Settled> {
+    const { token } = claim;
     const route = routeNamed(options.routes, intent.route);
     // The hook may fail; the record is kept first so that a retry starts from here.
     if (!(await ledger.saveRecord(intent.id, token, record))) return { kind: "busy" };
+    // The user `authorize` returned when the upload was created, kept in the ledger.
+    const event = { upload: record, user: intent.user as UploadUser, idempotencyKey: intent.id };
+    if (!claim.held()) return { kind: "busy" };
     try {
-      // The user `authorize` returned when the upload was created, kept in the ledger.
-      await route?.onComplete?.({ upload: record, user: intent.user as UploadUser });
+      await route?.onComplete?.(event);
     } catch (error) {
       throw new CompletionHookError(intent.id, error);
     }
-    return end(intent, token, { status: "complete", record });
+    if (!claim.held()) return { kind: "busy" };
+    const inTransaction = route?.onCompleteInTransaction;
+    const ended = await ledger.finish(
+      intent.id,
+      token,
+      { status: "complete", record },
+      ms(),
+      inTransaction &&
+        (async (transaction) => {
+          try {
+            await inTransaction(event, transaction);
+          } catch (error) {
+            throw new CompletionHookError(intent.id, error);
+          }
+        }),
+    );
+    return ended ? { kind: "ended", outcome: { status: "complete", record } } : { kind: "busy" };
   }
 
   /**
@@ -111,7 +181,11 @@ export function createCompleter(options: CompleterOptions): Completer {
     intent: Intent,
     mode: SettleMode,
     pagePartEtags: ReadonlyMap<number, string> | undefined,
-  ): Promise<{ kind: "not-ready" | "refused"; message: string } | undefined> {
+  ): Promise<
+    | { kind: "refused"; message: string }
+    | { kind: "not-ready"; message: string; partsStored: number }
+    | undefined
+  > {
     if (intent.plan.kind !== "multipart") return undefined;
     const plan = intent.plan;
     let stored: StoredPart[];
@@ -143,6 +217,7 @@ export function createCompleter(options: CompleterOptions): Completer {
         return {
           kind: "not-ready",
           message: `part ${n} in the store has ETag ${part.etag}, not ${seen} as the page saw it; upload it again or complete without parts`,
+          partsStored: stored.length,
         };
       }
       chosen.push(part);
@@ -151,7 +226,8 @@ export function createCompleter(options: CompleterOptions): Completer {
       const shown = missing.slice(0, 10).join(", ") + (missing.length > 10 ? ", …" : "");
       return {
         kind: "not-ready",
-        message: `${missing.length} of ${plan.partCount} parts are not uploaded (${shown})${mode === "sweep" ? "" : "; upload them, then complete again"}`,
+        message: `${missing.length} of ${plan.partCount} parts are not uploaded (${shown})${mode === "complete" ? "; upload them, then complete again" : ""}`,
+        partsStored: stored.length,
       };
     }
     try {
@@ -164,13 +240,30 @@ export function createCompleter(options: CompleterOptions): Completer {
     return undefined;
   }
 
+  /** A create that died between its ledger row and its answer: abort what it made. */
+  async function endDeadCreate(intent: Intent, token: string): Promise<Settled> {
+    for (const upload of await s3.listMultipartUploads(intent.key)) {
+      if (upload.key === intent.key) {
+        await ignoreMissing(s3.abortMultipartUpload(upload.key, upload.uploadId));
+      }
+    }
+    return end(intent, token, {
+      status: "expired",
+      error: "its creation never finished; whatever the store had begun was aborted",
+    });
+  }
+
   async function decide(
     intent: Intent,
-    token: string,
+    claim: Claim,
     mode: SettleMode,
     pagePartEtags: ReadonlyMap<number, string> | undefined,
   ): Promise<Settled> {
-    if (intent.record) return runHook(intent, token, intent.record);
+    const { token } = claim;
+    if (intent.record) return runHook(intent, claim, intent.record);
+    if (intent.plan.kind === "multipart" && intent.plan.uploadId === "") {
+      return endDeadCreate(intent, token);
+    }
 
     const parts = await completeParts(intent, mode, pagePartEtags);
     if (parts?.kind === "refused") {
@@ -178,7 +271,10 @@ export function createCompleter(options: CompleterOptions): Completer {
       return end(intent, token, { status: "rejected", error: parts.message });
     }
     if (parts?.kind === "not-ready") {
-      if (mode === "sweep") {
+      // Idle: no part, and no request for part URLs, for `multipartIdleMs`.
+      const lastActive = intent.expiresAt - options.multipartTtlMs;
+      const idle = parts.partsStored === 0 && ms() - lastActive >= options.multipartIdleMs;
+      if (mode === "sweep" || (mode === "look" && idle)) {
         await clean(intent);
         return end(intent, token, {
           status: "expired",
@@ -212,7 +308,7 @@ export function createCompleter(options: CompleterOptions): Completer {
           error: `${verification.reason}; the upload was deleted`,
         });
       case "verified":
-        return runHook(intent, token, {
+        return runHook(intent, claim, {
           id: intent.id,
           key: intent.key,
           route: intent.route,
@@ -235,34 +331,41 @@ export function createCompleter(options: CompleterOptions): Completer {
     },
 
     async settle(intent, mode, pagePartEtags) {
-      const token = await claim(intent.id);
-      if (token === undefined) return { kind: "busy" };
-      // Read again under the claim: a previous holder may have kept a verified record.
-      const held = (await ledger.get(intent.id)) ?? intent;
+      const claimed = await claim(intent.id);
+      if (claimed === undefined) return { kind: "busy" };
       try {
-        return await decide(held, token, mode, pagePartEtags);
+        // Read again under the claim: a previous holder may have kept a verified record.
+        const held = (await ledger.get(intent.id)) ?? intent;
+        return await decide(held, claimed, mode, pagePartEtags);
       } catch (error) {
         // A failed hook leaves the claim to lapse, so the hook is retried from the kept
         // record; anything else (the store unreachable) is undecided: pending again.
-        if (!(error instanceof CompletionHookError)) await ledger.release(intent.id, token);
+        if (!(error instanceof CompletionHookError)) {
+          await ledger.release(intent.id, claimed.token);
+        }
         throw error;
+      } finally {
+        claimed.stop();
       }
     },
 
     async abort(intent) {
-      const token = await claim(intent.id);
-      if (token === undefined) return { kind: "busy" };
-      const held = (await ledger.get(intent.id)) ?? intent;
+      const claimed = await claim(intent.id);
+      if (claimed === undefined) return { kind: "busy" };
+      const { token } = claimed;
       try {
+        const held = (await ledger.get(intent.id)) ?? intent;
         // Verified already (its hook failed before): it is the user's file now, not an
         // upload in progress; finish it rather than destroy it.
-        if (held.record) return await runHook(held, token, held.record);
+        if (held.record) return await runHook(held, claimed, held.record);
         await clean(held);
+        return await end(held, token, { status: "aborted", error: "aborted by the user" });
       } catch (error) {
         if (!(error instanceof CompletionHookError)) await ledger.release(intent.id, token);
         throw error;
+      } finally {
+        claimed.stop();
       }
-      return end(held, token, { status: "aborted", error: "aborted by the user" });
     },
   };
 }

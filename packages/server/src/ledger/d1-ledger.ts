@@ -22,7 +22,7 @@
  */
 import type { Dialect, LedgerTransaction, SqlExecutor, SqlValue } from "./dialect.js";
 import type { Ledger } from "./ledger.js";
-import { openSqlLedger } from "./sql-ledger.js";
+import { INTENTS_TABLE, openSqlLedger } from "./sql-ledger.js";
 
 /** The part of a D1 binding the ledger uses (`D1Database` in @cloudflare/workers-types). */
 export interface D1Binding {
@@ -132,6 +132,8 @@ export function d1Dialect(db: D1Binding): Dialect {
     tableOptions: " STRICT",
     binaryCollation: "",
     table: (name) => name,
+    // D1 ledgers began at schema version 2: there is no version 1 table to move.
+    intentsTableV1: INTENTS_TABLE,
     all: direct.all,
     run: direct.run,
     transaction: (work, lock) => serialized(lock ?? "", () => work(direct, app)),

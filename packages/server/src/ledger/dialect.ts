@@ -45,6 +45,8 @@ export interface Dialect extends SqlExecutor {
   readonly binaryCollation: string;
   /** A table's name as statements write it (schema-qualified, quoted). */
   table(name: string): string;
+  /** The intents table as schema version 1 named it (SQLite's was `intents`). */
+  readonly intentsTableV1: string;
   /**
    * Runs `work` in one transaction: committed if it resolves, rolled back if it throws.
    * Transactions naming the same `lock` run one after another, across processes too.

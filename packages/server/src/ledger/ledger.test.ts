@@ -13,6 +13,7 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import { postgresForTests } from "../../test/postgres.js";
 import type { FileRecord } from "../protocol.js";
+import type { LedgerTransaction } from "./dialect.js";
 import type { Ledger, NewIntent } from "./ledger.js";
 import { openPostgresLedger, SCHEMA_VERSION_TABLE } from "./postgres-ledger.js";
 import { LEDGER_FILE, openSqliteLedger } from "./sqlite-ledger.js";
@@ -56,6 +57,11 @@ interface Place {
   open(): Promise<Ledger>;
   /** Writes another schema version into it, as a newer Sluice would have. */
   setSchemaVersion(version: number): Promise<void>;
+  /** Runs statements on the database directly, as the app or an older Sluice would. */
+  exec(sql: string): Promise<Record<string, unknown>[]>;
+  /** How the place names a table of the ledger's (schema-qualified in PostgreSQL). */
+  table(name: string): string;
+  readonly types: { readonly integer: string; readonly json: string; readonly strict: string };
 }
 
 interface Backend {
@@ -75,6 +81,19 @@ const sqlite: Backend = {
     const dataDir = mkdtempSync(join(tmpdir(), "sluice-ledger-"));
     return {
       open: async () => openSqliteLedger({ dataDir }),
+      async exec(sql) {
+        const db = new Database(join(dataDir, LEDGER_FILE));
+        try {
+          const statement = db.prepare(sql);
+          if (statement.reader) return statement.all() as Record<string, unknown>[];
+          statement.run();
+          return [];
+        } finally {
+          db.close();
+        }
+      },
+      table: (name) => name,
+      types: { integer: "INTEGER", json: "TEXT", strict: " STRICT" },
       async setSchemaVersion(version) {
         const db = new Database(join(dataDir, LEDGER_FILE));
         db.pragma(`user_version = ${version}`);
@@ -96,6 +115,17 @@ const postgresql: Backend = {
     const schema = server.schemaName();
     return {
       open: () => openPostgresLedger({ connectionString: url, schema, onError: () => {} }),
+      async exec(sql) {
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        try {
+          return (await client.query(sql)).rows;
+        } finally {
+          await client.end();
+        }
+      },
+      table: (name) => `${schema}.${name}`,
+      types: { integer: "bigint", json: "json", strict: "" },
       async setSchemaVersion(version) {
         const client = new pg.Client({ connectionString: url });
         await client.connect();
@@ -332,13 +362,156 @@ for (const backend of [sqlite, postgresql]) {
       assert.equal((await ledgers[4]?.get("a"))?.status, "pending");
     });
 
+    it("moves a claim's lease on only for its holder, and stops a holder whose claim was taken", async () => {
+      const ledger = await open();
+      await ledger.create(intent("a"), 20, T);
+      const first = await ledger.claim("a", T, T + 1000);
+      assert.ok(first);
+      assert.equal(await ledger.renew("a", first, T + 5000), true);
+      // Renewed: not taken over at the old lease's end.
+      assert.equal(await ledger.claim("a", T + 1000, T + 6000), undefined);
+      const second = await ledger.claim("a", T + 5000, T + 9000);
+      assert.ok(second);
+      assert.equal(await ledger.renew("a", first, T + 10_000), false);
+      assert.equal((await ledger.get("a"))?.leaseUntil, T + 9000);
+      await ledger.close();
+    });
+
+    it("writes a multipart intent `creating`, then `pending` with the store's upload id", async () => {
+      const ledger = await open();
+      const plan = { kind: "multipart", uploadId: "", partSize: 5, partCount: 2 } as const;
+      assert.equal(
+        await ledger.create(
+          { ...intent("m", { plan }), status: "creating", sweepAt: T + 10 },
+          1,
+          T,
+        ),
+        true,
+      );
+      // It counts against the user's limit.
+      assert.equal(await ledger.create(intent("x"), 1, T), false);
+      assert.equal((await ledger.get("m"))?.status, "creating");
+      assert.deepEqual((await ledger.get("m"))?.plan, plan);
+      assert.deepEqual(
+        (await ledger.due(T + 10, 10)).map((i) => i.id),
+        ["m"],
+      );
+      // A claim on it (the sweeper's) that is released leaves it `creating`.
+      const token = await ledger.claim("m", T + 10, T + 1000);
+      assert.ok(token);
+      assert.equal(await ledger.started("m", "store-id", T + 100, T + 200), false);
+      await ledger.release("m", token);
+      assert.equal((await ledger.get("m"))?.status, "creating");
+      assert.equal(await ledger.started("m", "store-id", T + 100, T + 200), true);
+      const started = await ledger.get("m");
+      assert.equal(started?.status, "pending");
+      assert.deepEqual(started?.plan, { ...plan, uploadId: "store-id" });
+      assert.equal(started?.expiresAt, T + 100);
+      assert.equal(started?.sweepAt, T + 200);
+      assert.equal(await ledger.started("m", "again", T, T), false);
+      await ledger.close();
+    });
+
+    it("commits the app's writes with the outcome, or neither", async () => {
+      const place = backend.place();
+      const ledger = await openIn(place);
+      const photos = `photos_${Math.random().toString(36).slice(2, 10)}`;
+      await place.exec(`CREATE TABLE ${photos} (upload_id TEXT PRIMARY KEY, size INTEGER)`);
+      await ledger.create(intent("a"), 20, T);
+      await ledger.create(intent("b"), 20, T);
+      const insert = async (tx: LedgerTransaction, id: string) => {
+        const p = tx.dialect === "postgres" ? ["$1", "$2"] : ["?", "?"];
+        await tx.query(`INSERT INTO ${photos} (upload_id, size) VALUES (${p.join(", ")})`, [
+          id,
+          100,
+        ]);
+      };
+      const a = await ledger.claim("a", T, T + 1000);
+      assert.ok(a);
+      const complete = { status: "complete", record: record("a") } as const;
+      await assert.rejects(
+        ledger.finish("a", a, complete, T, async (tx) => {
+          await insert(tx, "a");
+          throw new Error("the app changed its mind");
+        }),
+        /changed its mind/,
+      );
+      assert.equal((await ledger.get("a"))?.status, "completing");
+      assert.deepEqual(await place.exec(`SELECT upload_id FROM ${photos}`), []);
+      assert.equal(await ledger.finish("a", a, complete, T, (tx) => insert(tx, "a")), true);
+      assert.equal((await ledger.get("a"))?.status, "complete");
+      // A holder whose claim was taken: its writes never run.
+      const b = await ledger.claim("b", T, T + 1000);
+      const taken = await ledger.claim("b", T + 1000, T + 2000);
+      assert.ok(b && taken);
+      let ran = false;
+      const stale = ledger.finish(
+        "b",
+        b,
+        { status: "complete", record: record("b") },
+        T,
+        async () => {
+          ran = true;
+        },
+      );
+      assert.equal(await stale, false);
+      assert.equal(ran, false);
+      assert.deepEqual(
+        (await place.exec(`SELECT upload_id FROM ${photos}`)).map((r) => r.upload_id),
+        ["a"],
+      );
+      await ledger.close();
+    });
+
+    it("migrates a version-1 ledger, keeping its intents", async () => {
+      const place = backend.place();
+      const { integer, json, strict } = place.types;
+      const legacy = backend.name === "SQLite" ? "intents" : place.table("sluice_intents");
+      if (backend.name !== "SQLite") {
+        await place.exec(`CREATE SCHEMA IF NOT EXISTS ${place.table("").slice(0, -1)}`);
+        await place.exec(`CREATE TABLE ${place.table(SCHEMA_VERSION_TABLE)} (version integer NOT NULL);
+          INSERT INTO ${place.table(SCHEMA_VERSION_TABLE)} VALUES (1)`);
+      }
+      await place.exec(`CREATE TABLE ${legacy} (id TEXT PRIMARY KEY, route TEXT NOT NULL,
+        user_id TEXT NOT NULL, user_json ${json} NOT NULL, key TEXT NOT NULL, name TEXT NOT NULL,
+        type TEXT NOT NULL, size ${integer} NOT NULL, sha256 TEXT, metadata ${json} NOT NULL,
+        upload_id TEXT, part_size ${integer}, part_count ${integer},
+        status TEXT NOT NULL CHECK (status IN
+          ('pending', 'completing', 'complete', 'rejected', 'aborted', 'expired')),
+        created_at ${integer} NOT NULL, expires_at ${integer} NOT NULL, sweep_at ${integer} NOT NULL,
+        lease_until ${integer}, lease_token TEXT, completed_at ${integer}, record ${json},
+        error TEXT, cleanup_at ${integer})${strict}`);
+      await place.exec(`INSERT INTO ${legacy} (id, route, user_id, user_json, key, name, type,
+          size, metadata, upload_id, part_size, part_count, status, created_at, expires_at, sweep_at)
+        VALUES ('old', 'videos', 'alice', '{"id":"alice"}', 'videos/alice/old.mp4', 'a.mp4',
+          'video/mp4', 12, '{}', 'up-1', 5, 3, 'pending', ${T}, ${T + 1}, ${T + 2})`);
+      if (backend.name === "SQLite") await place.setSchemaVersion(1);
+      const ledger = await openIn(place);
+      const old = await ledger.get("old");
+      assert.equal(old?.status, "pending");
+      assert.deepEqual(old?.plan, {
+        kind: "multipart",
+        uploadId: "up-1",
+        partSize: 5,
+        partCount: 3,
+      });
+      assert.deepEqual(old?.user, { id: "alice" });
+      assert.equal(old?.sweepAt, T + 2);
+      const plan = { kind: "multipart", uploadId: "", partSize: 5, partCount: 2 } as const;
+      assert.equal(
+        await ledger.create({ ...intent("new", { plan }), status: "creating" }, 20, T),
+        true,
+      );
+      assert.equal((await ledger.get("new"))?.status, "creating");
+    });
+
     it("refuses a store whose schema is newer than this version knows", async () => {
       const place = backend.place();
       const first = await openIn(place);
       await first.create(intent("a"), 20, T);
       await first.close();
       await place.setSchemaVersion(99);
-      await assert.rejects(openIn(place), /schema version 99; this @sluice\/server knows 1/);
+      await assert.rejects(openIn(place), /schema version 99; this @sluice\/server knows 2/);
     });
   });
 }

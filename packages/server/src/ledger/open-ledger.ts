@@ -78,6 +78,8 @@ export function openLedgerOnFirstUse(options: OpenLedgerOptions): LedgerOnFirstU
     create: async (...args) => (await open()).create(...args),
     get: async (...args) => (await open()).get(...args),
     countPending: async (...args) => (await open()).countPending(...args),
+    started: async (...args) => (await open()).started(...args),
+    renew: async (...args) => (await open()).renew(...args),
     claim: async (...args) => (await open()).claim(...args),
     saveRecord: async (...args) => (await open()).saveRecord(...args),
     finish: async (...args) => (await open()).finish(...args),

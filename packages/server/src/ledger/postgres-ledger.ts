@@ -35,7 +35,7 @@ import {
   type SqlValue,
 } from "./dialect.js";
 import type { Ledger } from "./ledger.js";
-import { openSqlLedger } from "./sql-ledger.js";
+import { INTENTS_TABLE, openSqlLedger } from "./sql-ledger.js";
 
 export const SCHEMA_VERSION_TABLE = "sluice_ledger_schema";
 
@@ -190,6 +190,7 @@ export async function postgresDialect(options: PostgresLedgerOptions): Promise<D
     tableOptions: "",
     binaryCollation: ' COLLATE "C"',
     table: qualified,
+    intentsTableV1: qualified(INTENTS_TABLE),
     all: direct.all,
     run: direct.run,
     transaction: (work, lock) =>
@@ -209,7 +210,7 @@ export async function postgresDialect(options: PostgresLedgerOptions): Promise<D
       const check = (found: number | undefined) => {
         if (found !== undefined && found > version) {
           throw new Error(
-            `${qualified("sluice_intents")} has schema version ${found}; this @sluice/server knows ${version}`,
+            `${qualified(INTENTS_TABLE)} has schema version ${found}; this @sluice/server knows ${version}`,
           );
         }
       };

@@ -16,18 +16,37 @@ import type { FileRecord } from "../protocol.js";
 import type { Dialect, SqlValue } from "./dialect.js";
 import type { Intent, IntentPlan, IntentStatus, Ledger, NewIntent, Outcome } from "./ledger.js";
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 export const INTENTS_TABLE = "sluice_intents";
 
-const STATUSES = ["pending", "completing", "complete", "rejected", "aborted", "expired"];
+const STATUSES = [
+  "creating",
+  "pending",
+  "completing",
+  "complete",
+  "rejected",
+  "aborted",
+  "expired",
+];
 
-/** The table, its indexes, and each migration from an older version. */
-function schema(dialect: Dialect, table: string, from: number | undefined): string {
-  if (from !== undefined) throw new Error(`no migration from ledger schema version ${from}`);
+const COLUMNS = `id, route, user_id, user_json, key, name, type, size, sha256, metadata,
+  upload_id, part_size, part_count, status, created_at, expires_at, sweep_at, lease_until,
+  lease_token, completed_at, record, error, cleanup_at`;
+
+/**
+ * The schema, and each migration from an older version: version 2 added `creating`, which
+ * the status CHECK must allow, and named SQLite's table as PostgreSQL's. A CHECK cannot
+ * be changed in SQLite, so the table is rebuilt (in the migration's one transaction).
+ * `IF NOT EXISTS` throughout: PostgreSQL may answer whether a table exists from a cache
+ * that has not yet seen another instance's commit, so the script must be safe to repeat.
+ * https://www.sqlite.org/lang_altertable.html#otheralter
+ */
+function schema(dialect: Dialect, from: number | undefined): string {
   const { integer, json } = dialect.types;
+  const table = dialect.table(INTENTS_TABLE);
   const index = (name: string) => `${INTENTS_TABLE}_${name}`;
-  return `
-CREATE TABLE IF NOT EXISTS ${table} (
+  const create = (name: string) => `
+CREATE TABLE IF NOT EXISTS ${name} (
   id           TEXT PRIMARY KEY,
   route        TEXT NOT NULL,
   user_id      TEXT NOT NULL,
@@ -51,20 +70,32 @@ CREATE TABLE IF NOT EXISTS ${table} (
   record       ${json},
   error        TEXT,
   cleanup_at   ${integer}
-)${dialect.tableOptions};
+)${dialect.tableOptions};`;
+  const indexes = `
 CREATE INDEX IF NOT EXISTS ${index("unfinished_by_user")}
-  ON ${table} (user_id, expires_at) WHERE status IN ('pending', 'completing');
+  ON ${table} (user_id, expires_at) WHERE status IN ('creating', 'pending', 'completing');
 CREATE INDEX IF NOT EXISTS ${index("pending_due")}
-  ON ${table} (sweep_at) WHERE status = 'pending';
+  ON ${table} (sweep_at) WHERE status IN ('creating', 'pending');
 CREATE INDEX IF NOT EXISTS ${index("lease_due")}
   ON ${table} (lease_until) WHERE status = 'completing';
 CREATE INDEX IF NOT EXISTS ${index("cleanup_due")}
   ON ${table} (cleanup_at) WHERE cleanup_at IS NOT NULL;
 `;
+  if (from === undefined) return create(table) + indexes;
+  if (from === 1) {
+    const next = dialect.table(`${INTENTS_TABLE}_next`);
+    return `${create(next)}
+INSERT INTO ${next} (${COLUMNS}) SELECT ${COLUMNS} FROM ${dialect.intentsTableV1};
+DROP TABLE ${dialect.intentsTableV1};
+ALTER TABLE ${next} RENAME TO ${INTENTS_TABLE};
+${indexes}`;
+  }
+  throw new Error(`no migration from ledger schema version ${from}`);
 }
 
 /** A row as both dialects return it: integers as numbers, JSON columns as text. */
 interface Row {
+  lease_token?: string | null;
   id: string;
   route: string;
   user_id: string;
@@ -89,17 +120,16 @@ interface Row {
   cleanup_at: number | null;
 }
 
-const COLUMNS = `id, route, user_id, user_json, key, name, type, size, sha256, metadata,
-  upload_id, part_size, part_count, status, created_at, expires_at, sweep_at, lease_until,
-  completed_at, record, error, cleanup_at`;
-
 /** Creates or migrates the schema, then answers for the ledger through `dialect`. */
 export async function openSqlLedger(dialect: Dialect): Promise<Ledger> {
   const t = dialect.table(INTENTS_TABLE);
-  await dialect.migrate(SCHEMA_VERSION, (from) => schema(dialect, t, from));
+  await dialect.migrate(SCHEMA_VERSION, (from) => schema(dialect, from));
 
   const unfinished = `SELECT count(*) AS n FROM ${t}
-    WHERE user_id = ? AND status IN ('pending', 'completing') AND expires_at > ?`;
+    WHERE user_id = ? AND status IN ('creating', 'pending', 'completing') AND expires_at > ?`;
+  const finish = `UPDATE ${t} SET status = ?, record = ?, error = ?, completed_at = ?,
+      cleanup_at = ?, lease_until = NULL, lease_token = NULL
+    WHERE id = ? AND status = 'completing' AND lease_token = ?`;
   const count = async (userId: string, now: number) =>
     Number((await dialect.all<{ n: number }>(unfinished, [userId, now]))[0]?.n ?? 0);
 
@@ -111,8 +141,8 @@ export async function openSqlLedger(dialect: Dialect): Promise<Ledger> {
         const row = toRow(intent);
         const names = Object.keys(row);
         await tx.run(
-          `INSERT INTO ${t} (${names.join(", ")}, status)
-            VALUES (${names.map(() => "?").join(", ")}, 'pending')`,
+          `INSERT INTO ${t} (${names.join(", ")})
+            VALUES (${names.map(() => "?").join(", ")})`,
           Object.values(row),
         );
         return true;
@@ -122,15 +152,31 @@ export async function openSqlLedger(dialect: Dialect): Promise<Ledger> {
       const rows = await dialect.all<Row>(`SELECT ${COLUMNS} FROM ${t} WHERE id = ?`, [id]);
       return rows[0] && fromRow(rows[0]);
     },
+    async started(id, uploadId, expiresAt, sweepAt) {
+      const changed = await dialect.run(
+        `UPDATE ${t} SET status = 'pending', upload_id = ?, expires_at = ?, sweep_at = ?
+          WHERE id = ? AND status = 'creating'`,
+        [uploadId, expiresAt, sweepAt, id],
+      );
+      return changed === 1;
+    },
     countPending: count,
     async claim(id, now, leaseUntil) {
       const token = randomBytes(12).toString("base64url");
       const changed = await dialect.run(
         `UPDATE ${t} SET status = 'completing', lease_until = ?, lease_token = ?
-          WHERE id = ? AND (status = 'pending' OR (status = 'completing' AND lease_until <= ?))`,
+          WHERE id = ? AND (status IN ('pending', 'creating')
+            OR (status = 'completing' AND lease_until <= ?))`,
         [leaseUntil, token, id, now],
       );
       return changed === 1 ? token : undefined;
+    },
+    async renew(id, token, leaseUntil) {
+      const changed = await dialect.run(
+        `UPDATE ${t} SET lease_until = ? WHERE id = ? AND status = 'completing' AND lease_token = ?`,
+        [leaseUntil, id, token],
+      );
+      return changed === 1;
     },
     async saveRecord(id, token, record) {
       const changed = await dialect.run(
@@ -139,26 +185,29 @@ export async function openSqlLedger(dialect: Dialect): Promise<Ledger> {
       );
       return changed === 1;
     },
-    async finish(id, token, outcome: Outcome, now) {
-      const changed = await dialect.run(
-        `UPDATE ${t} SET status = ?, record = ?, error = ?, completed_at = ?, cleanup_at = ?,
-            lease_until = NULL, lease_token = NULL
-          WHERE id = ? AND status = 'completing' AND lease_token = ?`,
-        [
-          outcome.status,
-          outcome.status === "complete" ? JSON.stringify(outcome.record) : null,
-          outcome.status === "complete" ? null : outcome.error,
-          now,
-          outcome.status === "complete" ? null : (outcome.cleanupAt ?? null),
-          id,
-          token,
-        ],
-      );
-      return changed === 1;
+    async finish(id, token, outcome: Outcome, now, within) {
+      const params = [
+        outcome.status,
+        outcome.status === "complete" ? JSON.stringify(outcome.record) : null,
+        outcome.status === "complete" ? null : outcome.error,
+        now,
+        outcome.status === "complete" ? null : (outcome.cleanupAt ?? null),
+        id,
+        token,
+      ];
+      if (!within) return (await dialect.run(finish, params)) === 1;
+      return dialect.transaction(async (tx, app) => {
+        if ((await tx.run(finish, params)) !== 1) return false;
+        await within(app);
+        return true;
+      });
     },
     async release(id, token) {
+      // A claim on a `creating` intent goes back to `creating`: its upload id is unknown.
       await dialect.run(
-        `UPDATE ${t} SET status = 'pending', lease_until = NULL, lease_token = NULL
+        `UPDATE ${t} SET lease_until = NULL, lease_token = NULL,
+            status = CASE WHEN upload_id IS NULL AND part_count IS NOT NULL
+              THEN 'creating' ELSE 'pending' END
           WHERE id = ? AND status = 'completing' AND lease_token = ?`,
         [id, token],
       );
@@ -172,7 +221,7 @@ export async function openSqlLedger(dialect: Dialect): Promise<Ledger> {
     async due(now, limit) {
       const rows = await dialect.all<Row>(
         `SELECT ${COLUMNS} FROM (
-            SELECT * FROM ${t} WHERE status = 'pending' AND sweep_at <= ?
+            SELECT * FROM ${t} WHERE status IN ('creating', 'pending') AND sweep_at <= ?
             UNION ALL
             SELECT * FROM ${t} WHERE status = 'completing' AND lease_until <= ?
             UNION ALL
@@ -202,9 +251,10 @@ function toRow(intent: NewIntent): Record<string, SqlValue> {
     size: intent.size,
     sha256: intent.sha256 ?? null,
     metadata: JSON.stringify(intent.metadata),
-    upload_id: multipart?.uploadId ?? null,
+    upload_id: multipart?.uploadId || null,
     part_size: multipart?.partSize ?? null,
     part_count: multipart?.partCount ?? null,
+    status: intent.status ?? "pending",
     created_at: intent.createdAt,
     expires_at: intent.expiresAt,
     sweep_at: intent.sweepAt,
@@ -213,11 +263,11 @@ function toRow(intent: NewIntent): Record<string, SqlValue> {
 
 function fromRow(row: Row): Intent {
   const plan: IntentPlan =
-    row.upload_id === null
+    row.part_count === null
       ? { kind: "single" }
       : {
           kind: "multipart",
-          uploadId: row.upload_id,
+          uploadId: row.upload_id ?? "",
           partSize: row.part_size ?? 0,
           partCount: row.part_count ?? 0,
         };

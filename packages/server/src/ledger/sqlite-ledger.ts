@@ -11,7 +11,7 @@
  */
 import type { Dialect, LedgerTransaction, SqlExecutor, SqlValue } from "./dialect.js";
 import type { Ledger } from "./ledger.js";
-import { INTENTS_TABLE, openSqlLedger } from "./sql-ledger.js";
+import { openSqlLedger } from "./sql-ledger.js";
 import {
   defaultSqliteDriver,
   isBusy,
@@ -101,23 +101,29 @@ export function connectionDialect(db: SqliteConnection): Dialect {
     types: { integer: "INTEGER", json: "TEXT" },
     tableOptions: " STRICT",
     binaryCollation: "",
-    // The first SQLite ledgers named the table `intents`.
-    table: (name) => (name === INTENTS_TABLE ? "intents" : name),
+    table: (name) => name,
+    intentsTableV1: "intents",
     all: (sql, params) => exclusive(() => direct.all(sql, params)),
     run: (sql, params) => exclusive(() => direct.run(sql, params)),
     transaction: (work) => exclusive(() => inTransaction(() => work(direct, app))),
     migrate: (version, script) =>
       exclusive(async () => {
-        const found = db.query<{ user_version: number }>("PRAGMA user_version", [])[0]
-          ?.user_version;
-        if (found === undefined) throw new Error(`${LEDGER_FILE}: no user_version`);
-        if (found === version) return;
-        if (found > version) {
-          throw new Error(
-            `${LEDGER_FILE} has schema version ${found}; this @sluice/server knows ${version}`,
-          );
-        }
+        const read = () =>
+          db.query<{ user_version: number }>("PRAGMA user_version", [])[0]?.user_version ?? 0;
+        const check = (found: number) => {
+          if (found > version) {
+            throw new Error(
+              `${LEDGER_FILE} has schema version ${found}; this @sluice/server knows ${version}`,
+            );
+          }
+        };
+        check(read());
+        if (read() === version) return;
         await inTransaction(async () => {
+          // Read again under the write lock: another process may have migrated meanwhile.
+          const found = read();
+          check(found);
+          if (found === version) return;
           db.exec(script(found === 0 ? undefined : found));
           db.exec(`PRAGMA user_version = ${version}`);
         });

@@ -8,7 +8,6 @@
  * and the route's metadata. What binds nothing is left out: no checksum of an empty body.
  */
 
-import type { IntentPlan } from "../../ledger/ledger.js";
 import type { CreateUploadResponse } from "../../protocol.js";
 import { apiError } from "../api-error.js";
 import { extensionFor, normalizeType } from "../content-types.js";
@@ -82,21 +81,33 @@ export async function createUpload(context: EndpointContext, request: Request): 
     // Refuse before creating an upload in the store that would only be aborted.
     if ((await ledger.countPending(user.id, at)) >= route.maxPendingPerUser) throw tooMany();
     const { partSize, partCount } = planParts(body.size, route.partSize);
+    // The row first, `creating`: if this process dies, or the store's answer is lost,
+    // before the upload id is written, the sweeper finds the row and aborts what the
+    // store made at the key. Part URLs bind no whole-file hash, so no sha256 is kept.
+    const creating = at + context.createGraceMs;
+    const created = await ledger.create(
+      {
+        ...intent,
+        status: "creating",
+        sha256: undefined,
+        plan: { kind: "multipart", uploadId: "", partSize, partCount },
+        expiresAt: creating,
+        sweepAt: creating,
+      },
+      route.maxPendingPerUser,
+      at,
+    );
+    if (!created) throw tooMany();
     const uploadId = await s3.createMultipartUpload(key, {
       "content-type": type,
       ...metadataHeaders,
     });
-    const plan: IntentPlan = { kind: "multipart", uploadId, partSize, partCount };
-    const expiresAt = at + context.multipartTtlMs;
-    // Part URLs bind no whole-file hash, so a sha256 here would be a claim nobody checks.
-    const created = await ledger.create(
-      { ...intent, sha256: undefined, plan, expiresAt, sweepAt: expiresAt + context.sweepGraceMs },
-      route.maxPendingPerUser,
-      at,
-    );
-    if (!created) {
+    const expiresAt = context.now().getTime() + context.multipartTtlMs;
+    const sweepAt = Math.min(expiresAt + context.sweepGraceMs, at + context.multipartIdleMs);
+    if (!(await ledger.started(id, uploadId, expiresAt, sweepAt))) {
+      // The store took longer than the sweeper waits: it has given this create up.
       await s3.abortMultipartUpload(key, uploadId).catch(context.onError);
-      throw tooMany();
+      throw apiError("storage_error", "the storage took too long to start the upload; try again");
     }
     const response: CreateUploadResponse = {
       id,
@@ -130,7 +141,8 @@ export async function createUpload(context: EndpointContext, request: Request): 
       sha256: body.sha256,
       plan: { kind: "single" },
       expiresAt,
-      sweepAt: expiresAt + context.sweepGraceMs,
+      // The sweeper looks early: a page that went away after its PUT is settled soon.
+      sweepAt: Math.min(expiresAt + context.sweepGraceMs, at + context.settleCheckMs),
     },
     route.maxPendingPerUser,
     at,

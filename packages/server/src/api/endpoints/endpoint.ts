@@ -19,8 +19,14 @@ export interface EndpointContext {
   readonly now: () => Date;
   /** A multipart upload lapses after this long without a request for part URLs. */
   readonly multipartTtlMs: number;
+  /** A multipart upload with no part and no activity for this long is expired early. */
+  readonly multipartIdleMs: number;
   /** How long past its deadline an intent waits for in-flight PUTs before the sweeper acts. */
   readonly sweepGraceMs: number;
+  /** When the sweeper first looks in the store for a single PUT the page did not complete. */
+  readonly settleCheckMs: number;
+  /** How long a `creating` intent may wait for the store before the sweeper cleans up. */
+  readonly createGraceMs: number;
   /** How long `complete` and `abort` wait for another caller's claim to end. */
   readonly completeWaitMs: number;
   readonly onError: (error: unknown) => void;
@@ -52,7 +58,8 @@ export async function loadOwnIntent(
 ): Promise<Intent> {
   const intent = isUploadId(id) ? await context.ledger.get(id) : undefined;
   const route = intent && routeNamed(context.routes, intent.route);
-  if (!intent || !route) throw notFound(id);
+  // A `creating` intent was never handed out: its create request has not answered.
+  if (!intent || !route || intent.status === "creating") throw notFound(id);
   const user = await authorizeUser(route, request);
   if (user.id !== intent.userId) throw notFound(id);
   return intent;
@@ -79,6 +86,7 @@ export function stateError(intent: Intent): ApiError {
       return apiError("invalid_state", "the upload was aborted");
     case "complete":
       return apiError("invalid_state", "the upload is already complete");
+    case "creating":
     case "pending":
     case "completing":
       return apiError(

@@ -27,9 +27,14 @@ export async function partUrls(
   const at = context.now().getTime();
   if (at >= intent.expiresAt) throw apiError("expired", "this upload has expired; start a new one");
   const route = routeNamed(context.routes, intent.route) as Route;
-  // An upload still asking for parts is alive: its deadline moves on.
+  // An upload still asking for parts is alive: its deadline moves on, and the sweeper's
+  // next look with it.
   const expiresAt = at + context.multipartTtlMs;
-  await context.ledger.extend(intent.id, expiresAt, expiresAt + context.sweepGraceMs);
+  await context.ledger.extend(
+    intent.id,
+    expiresAt,
+    Math.min(expiresAt + context.sweepGraceMs, at + context.multipartIdleMs),
+  );
   const response: PartUrlsResponse = {
     parts: partNumbers.map((partNumber) => {
       const size = partSizeOf(plan, intent.size, partNumber);

@@ -39,7 +39,8 @@ async function describeIntent(context: EndpointContext, intent: Intent): Promise
     name: intent.name,
     type: intent.type,
     size: intent.size,
-    status: intent.status,
+    // `loadOwnIntent` never gives a `creating` one.
+    status: intent.status === "creating" ? "pending" : intent.status,
     createdAt: new Date(intent.createdAt).toISOString(),
     expiresAt: new Date(intent.expiresAt).toISOString(),
     ...(multipart ? { multipart } : {}),
