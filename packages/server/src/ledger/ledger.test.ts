@@ -1,5 +1,6 @@
 /**
- * The ledger's promises, one suite run against every backend (SQLite, PostgreSQL), as
+ * The ledger's promises, one suite run against every backend (SQLite on the runtime's
+ * driver, PostgreSQL, D1 where Miniflare runs), as
  * tus-node-server runs one suite against every store: whatever an app chooses, the same
  * assertions hold. PostgreSQL comes from `../test/postgres.ts` (DATABASE_URL, or a
  * throw-away cluster).
@@ -8,14 +9,16 @@ import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, afterEach, before, describe, it } from "node:test";
-import Database from "better-sqlite3";
+import { after, afterEach, before, describe, it as test } from "node:test";
 import pg from "pg";
+import { d1ForTests } from "../../test/d1.js";
 import { postgresForTests } from "../../test/postgres.js";
 import type { FileRecord } from "../protocol.js";
+import { openD1Ledger } from "./d1-ledger.js";
 import type { LedgerTransaction } from "./dialect.js";
 import type { Ledger, NewIntent } from "./ledger.js";
 import { openPostgresLedger, SCHEMA_VERSION_TABLE } from "./postgres-ledger.js";
+import { defaultSqliteDriver, openSqliteConnection } from "./sqlite-connection.js";
 import { LEDGER_FILE, openSqliteLedger } from "./sqlite-ledger.js";
 
 const T = 1_800_000_000_000;
@@ -66,14 +69,21 @@ interface Place {
 
 interface Backend {
   readonly name: string;
+  /** How the suite is titled, when not by `name` alone. */
+  readonly title?: string;
   readonly skip: string | undefined;
+  /** Tests this backend cannot pass, each with why. */
+  readonly lacks?: Readonly<Record<string, string>>;
   setUp(): Promise<void>;
   tearDown(): Promise<void>;
   place(): Place;
 }
 
+/** The runtime's own SQLite: better-sqlite3 on Node 20, node:sqlite on 22+, bun:sqlite. */
+const driver = await defaultSqliteDriver();
 const sqlite: Backend = {
   name: "SQLite",
+  title: `SQLite (${driver})`,
   skip: undefined,
   async setUp() {},
   async tearDown() {},
@@ -82,12 +92,9 @@ const sqlite: Backend = {
     return {
       open: async () => openSqliteLedger({ dataDir }),
       async exec(sql) {
-        const db = new Database(join(dataDir, LEDGER_FILE));
+        const db = await openSqliteConnection(join(dataDir, LEDGER_FILE), driver);
         try {
-          const statement = db.prepare(sql);
-          if (statement.reader) return statement.all() as Record<string, unknown>[];
-          statement.run();
-          return [];
+          return db.query<Record<string, unknown>>(sql, []);
         } finally {
           db.close();
         }
@@ -95,8 +102,8 @@ const sqlite: Backend = {
       table: (name) => name,
       types: { integer: "INTEGER", json: "TEXT", strict: " STRICT" },
       async setSchemaVersion(version) {
-        const db = new Database(join(dataDir, LEDGER_FILE));
-        db.pragma(`user_version = ${version}`);
+        const db = await openSqliteConnection(join(dataDir, LEDGER_FILE), driver);
+        db.exec(`PRAGMA user_version = ${version}`);
         db.close();
       },
     };
@@ -136,8 +143,50 @@ const postgresql: Backend = {
   },
 };
 
-for (const backend of [sqlite, postgresql]) {
-  describe(`${backend.name} ledger`, { skip: backend.skip }, () => {
+const d1 = d1ForTests();
+/** D1 has no interactive transactions (`d1-ledger.ts`): what the others lock, it only checks. */
+const noTransactions = "D1 has no interactive transactions";
+const d1Backend: Backend = {
+  name: "D1",
+  skip: d1.skip,
+  lacks: {
+    "counts and inserts as one step across ledgers sharing one store": noTransactions,
+    "commits the app's writes with the outcome, or neither": noTransactions,
+    "migrates a version-1 ledger, keeping its intents": "D1 ledgers began at version 2",
+  },
+  setUp: () => d1.start(),
+  tearDown: () => d1.close(),
+  place() {
+    const database = d1.database();
+    return {
+      async open() {
+        const ledger = openD1Ledger({ database: await database });
+        // It opens on first use: use it, so that an open that fails fails here.
+        await ledger.countPending("", 0);
+        return ledger;
+      },
+      async exec(sql) {
+        return (await (await database).prepare(sql).all<Record<string, unknown>>()).results;
+      },
+      table: (name) => name,
+      types: { integer: "INTEGER", json: "TEXT", strict: " STRICT" },
+      async setSchemaVersion(version) {
+        await (await database)
+          .prepare("UPDATE sluice_ledger_schema SET version = ?")
+          .bind(version)
+          .run();
+      },
+    };
+  },
+};
+
+// SLUICE_TEST_LEDGERS=SQLite,D1 runs those alone (test/runtimes/ on other runtimes).
+const only = process.env.SLUICE_TEST_LEDGERS?.split(",");
+const backends = [sqlite, postgresql, d1Backend].filter((b) => !only || only.includes(b.name));
+for (const backend of backends) {
+  describe(`${backend.title ?? backend.name} ledger`, { skip: backend.skip }, () => {
+    const it = (name: string, fn: () => Promise<void>) =>
+      test(name, { skip: backend.lacks?.[name] ?? false }, fn);
     before(() => backend.setUp());
     after(() => backend.tearDown());
 
