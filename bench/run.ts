@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { benchBrowser, browserTable } from "./browser.bench.js";
 import { benchCors } from "./cors.bench.js";
+import { benchLedger } from "./ledger.bench.js";
 import { type Measured, medianRatio } from "./measure.js";
 import { benchServer, serverBytesTable } from "./server.bench.js";
 import { benchPresign, benchVerify } from "./sigv4.bench.js";
@@ -76,6 +77,16 @@ say(
   ),
 );
 say(serverBytesTable(server.bytes));
+
+const ledger = await benchLedger();
+raw.ledger = ledger;
+say(
+  table(
+    "The ledger per driver: uploads/s, each create + claim + finish, one at a time (latency per upload)",
+    ledger,
+    ledger[0],
+  ),
+);
 
 const browser = await benchBrowser();
 raw.browser = browser;
