@@ -8,7 +8,9 @@
  * The hosts use the built packages (`dist/`, as `npm test` leaves them), as an app
  * would. Versions are pinned in package.json: bun 1.4.5 and deno 2.9.6 (their npm
  * packages carry the binaries); wrangler 4.164.0 needs Node 22.12+, so it runs on the
- * Node 22 from the `node` package; next 16.5.0 runs on Node 20.9+.
+ * Node 22 from the `node` package; next 16.5.0 runs on Node 20.9+; miniflare
+ * 4.20260730.0 (the ledger suite's local D1, `ledger.test.ts` here) is the last 4.x, whose
+ * options are the documented ones (wrangler carries a 5.x beta of its own), on Node 22.
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";

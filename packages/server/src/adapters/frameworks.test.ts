@@ -68,9 +68,14 @@ describe("the upload API in frameworks", () => {
       (ctx.req as { body?: unknown }).body = Buffer.concat(chunks);
       await next();
     });
-    app.use((ctx) => {
+    // As the README mounts it: the upload API's paths, and the app's own after it.
+    app.use((ctx, next) => {
+      if (!ctx.path.startsWith(echo.basePath)) return next();
       ctx.respond = false;
       listener(ctx.req, ctx.res);
+    });
+    app.use((ctx) => {
+      ctx.body = "app's own";
     });
     const server = app.listen(0, "127.0.0.1");
     const url = await listening(server);
@@ -78,6 +83,7 @@ describe("the upload API in frameworks", () => {
       const response = await post(`${url}/api/uploads`, '{"b":2}');
       assert.equal(response.status, 201);
       assert.equal(((await response.json()) as { body: string }).body, '{"b":2}');
+      assert.equal(await (await fetch(`${url}/other`)).text(), "app's own");
     } finally {
       await close(server);
     }
