@@ -57,6 +57,7 @@ export {
   type LedgerLocationOptions,
   ledgerLocation,
 } from "./ledger/database-url.js";
+export type { DialectName, LedgerTransaction } from "./ledger/dialect.js";
 export type {
   Intent,
   IntentPlan,
