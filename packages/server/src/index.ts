@@ -35,6 +35,7 @@ export {
   planParts,
 } from "./api/plan.js";
 export {
+  type AllowedHeader,
   type CompleteEvent,
   DEFAULT_EXPIRES_SECONDS,
   DEFAULT_MAX_PENDING_PER_USER,
