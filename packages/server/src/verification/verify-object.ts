@@ -51,10 +51,11 @@ export async function verifyObject(
   }
   for (const [name, value] of Object.entries(head.storedHeaders)) {
     if (name === "content-encoding" && /^\s*(identity)?\s*$/i.test(value)) continue;
-    // fetch itself adds `Cache-Control: no-cache` to a request with If-None-Match, which
-    // every URL here binds, and S3 stores it: harmless (revalidate), and what browsers send.
+    // fetch itself adds `Cache-Control: no-cache` (Node) or `max-age=0` (Chromium) to a
+    // request with If-None-Match, which every URL here binds, and S3 stores it: harmless
+    // (it only asks caches to revalidate), and not the page's choice.
     // https://fetch.spec.whatwg.org/#http-network-or-cache-fetch
-    if (name === "cache-control" && /^\s*no-cache\s*$/i.test(value)) continue;
+    if (name === "cache-control" && /^\s*(no-cache|max-age=0)\s*$/i.test(value)) continue;
     if (!allowHeaders.includes(name)) {
       return {
         kind: "refused",
