@@ -7,6 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
+import { apiLoadTable, benchApiLoad } from "./api-load.bench.js";
 import { benchBrowser, browserTable } from "./browser.bench.js";
 import { benchCors } from "./cors.bench.js";
 import { type Measured, medianRatio } from "./measure.js";
@@ -76,6 +77,10 @@ say(
   ),
 );
 say(serverBytesTable(server.bytes));
+
+const load = await benchApiLoad();
+raw.apiLoad = load;
+say(apiLoadTable(load));
 
 const browser = await benchBrowser();
 raw.browser = browser;
