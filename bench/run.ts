@@ -7,6 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
+import { apiLoadTable, benchApiLoad } from "./api-load.bench.js";
 import { benchBrowser, browserTable } from "./browser.bench.js";
 import { benchCors } from "./cors.bench.js";
 import { benchLedger } from "./ledger.bench.js";
@@ -77,6 +78,10 @@ say(
   ),
 );
 say(serverBytesTable(server.bytes));
+
+const load = await benchApiLoad();
+raw.apiLoad = load;
+say(apiLoadTable(load));
 
 const ledger = await benchLedger();
 raw.ledger = ledger;

@@ -38,6 +38,7 @@ export {
   planParts,
 } from "./api/plan.js";
 export {
+  type AllowedHeader,
   type CompleteEvent,
   DEFAULT_EXPIRES_SECONDS,
   DEFAULT_MAX_PENDING_PER_USER,
@@ -61,6 +62,7 @@ export {
   type LedgerLocationOptions,
   ledgerLocation,
 } from "./ledger/database-url.js";
+export type { DialectName, LedgerTransaction } from "./ledger/dialect.js";
 export type {
   Intent,
   IntentPlan,

@@ -43,7 +43,22 @@ export interface ObjectHead {
   readonly etag: string;
   /** Base64, when the store keeps one and says so. */
   readonly checksumSha256: string | undefined;
+  /**
+   * The stored headers a PUT may set besides those a URL binds, lower-case, present ones
+   * only: `content-encoding`, `content-disposition`, `cache-control`, `content-language`,
+   * `expires`. S3 serves them with the object.
+   */
+  readonly storedHeaders: Readonly<Record<string, string>>;
 }
+
+/** What `ObjectHead.storedHeaders` reports. */
+export const STORED_HEADERS = [
+  "content-encoding",
+  "content-disposition",
+  "cache-control",
+  "content-language",
+  "expires",
+] as const;
 
 export interface StoredPart {
   readonly partNumber: number;
@@ -75,7 +90,10 @@ export interface S3Api {
   ): PresignedRequest;
   /** `undefined` when there is no such object. */
   headObject(key: string): Promise<ObjectHead | undefined>;
-  /** Bytes `start` to `end` inclusive (fewer if the object is shorter). */
+  /**
+   * Bytes `start` to `end` inclusive (fewer if the object is shorter), as stored: never
+   * content-decoded, whatever Content-Encoding the object carries.
+   */
   getObjectRange(key: string, start: number, end: number): Promise<Uint8Array>;
   /** Succeeds whether or not the object existed, as S3's DeleteObject does. */
   deleteObject(key: string): Promise<void>;
@@ -215,13 +233,35 @@ export function createS3Api(config: StorageConfig, now: () => Date): S3Api {
         contentType: response.headers.get("content-type") ?? undefined,
         etag: unquote(response.headers.get("etag") ?? ""),
         checksumSha256: response.headers.get("x-amz-checksum-sha256") ?? undefined,
+        storedHeaders: Object.fromEntries(
+          STORED_HEADERS.flatMap((name) => {
+            const value = response.headers.get(name);
+            return value === null ? [] : [[name, value]];
+          }),
+        ),
       };
     },
 
     async getObjectRange(key, start, end) {
-      const response = await send("GetObject", "GET", urlOf(key), {
-        headers: { range: `bytes=${start}-${end}` },
-      });
+      // fetch decodes a body by its Content-Encoding, and a range of a gzip stream does
+      // not decode: ask the store to answer `identity`, so the bytes come as stored.
+      // https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html (response-content-encoding)
+      const response = await send(
+        "GetObject",
+        "GET",
+        urlOf(key, "response-content-encoding=identity"),
+        { headers: { range: `bytes=${start}-${end}` } },
+      );
+      const encoding = response.headers.get("content-encoding");
+      if (encoding !== null && !/^\s*identity\s*$/i.test(encoding)) {
+        await drain(response);
+        throw new S3RequestError(
+          response.status,
+          "InvalidResponse",
+          `the store answered Content-Encoding: ${encoding} though asked for identity, so the stored bytes cannot be read as they are`,
+          "GetObject",
+        );
+      }
       // A store that ignores Range sends everything: read what was asked for, no more.
       return readAtMost(response, end - start + 1);
     },

@@ -41,6 +41,13 @@ export interface CompleteEvent<User> {
   readonly idempotencyKey: string;
 }
 
+/** What a route may let a PUT store beyond what its URL binds. */
+export type AllowedHeader =
+  | "content-disposition"
+  | "cache-control"
+  | "content-language"
+  | "expires";
+
 export interface RouteOptions<User extends UploadUser> {
   /** Exact types (`image/png`) or families (`image/*`, expanded now to a fixed list). */
   readonly types: readonly string[];
@@ -64,6 +71,13 @@ export interface RouteOptions<User extends UploadUser> {
    * the handler's `signedHeaders`, for the bucket's CORS rules).
    */
   readonly metadata?: Readonly<Record<string, (context: MetadataContext<User>) => string>>;
+  /**
+   * Stored headers a PUT may add that its URL does not bind (the URL cannot forbid a
+   * header it does not sign), checked when the upload completes: an object carrying any
+   * other is rejected and deleted. Default none. `content-encoding` is never allowed:
+   * the bytes are verified as stored, and a gzip body is not the declared type.
+   */
+  readonly allowHeaders?: readonly AllowedHeader[];
   /**
    * Who is asking: the user, or `undefined` for 401. Throw `new ApiError(403, ...)` to
    * refuse someone who is signed in but may not upload here.
@@ -102,6 +116,7 @@ export interface Route<User extends UploadUser = UploadUser> {
   readonly maxPendingPerUser: number;
   readonly key: (context: KeyContext<User>) => string;
   readonly metadata: Readonly<Record<string, (context: MetadataContext<User>) => string>>;
+  readonly allowHeaders: readonly AllowedHeader[];
   readonly authorize: (request: Request) => User | undefined | Promise<User | undefined>;
   readonly onComplete: ((event: CompleteEvent<User>) => void | Promise<void>) | undefined;
   readonly onCompleteInTransaction:
@@ -176,8 +191,27 @@ export function defineRoute<User extends UploadUser>(options: RouteOptions<User>
     maxPendingPerUser,
     key: options.key ?? defaultKey,
     metadata: options.metadata ?? {},
+    allowHeaders: checkAllowHeaders(options.allowHeaders ?? []),
     authorize: options.authorize,
     onComplete: options.onComplete,
     onCompleteInTransaction: options.onCompleteInTransaction,
   };
+}
+
+const ALLOWABLE: readonly string[] = [
+  "content-disposition",
+  "cache-control",
+  "content-language",
+  "expires",
+] satisfies AllowedHeader[];
+
+function checkAllowHeaders(names: readonly string[]): readonly AllowedHeader[] {
+  for (const name of names) {
+    if (!ALLOWABLE.includes(name)) {
+      throw new TypeError(
+        `allowHeaders takes ${ALLOWABLE.join(", ")}; not ${JSON.stringify(name)}${name.toLowerCase() === "content-encoding" ? " (the bytes are verified as stored)" : ""}`,
+      );
+    }
+  }
+  return names as readonly AllowedHeader[];
 }

@@ -285,7 +285,8 @@ export function createCompleter(options: CompleterOptions): Completer {
       return { kind: "not-ready", code: "parts_missing", message: parts.message };
     }
 
-    const verification = await verifyObject(s3, intent);
+    const route = routeNamed(options.routes, intent.route);
+    const verification = await verifyObject(s3, intent, route?.allowHeaders);
     switch (verification.kind) {
       case "missing":
         if (mode === "sweep") {

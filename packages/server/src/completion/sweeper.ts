@@ -85,7 +85,8 @@ export function createSweeper(options: SweeperOptions): () => Promise<SweepRepor
       }
       for (const intent of due) {
         seen.add(intent.id);
-        if (intent.status !== "pending" && intent.status !== "completing") {
+        const unfinished = ["creating", "pending", "completing"].includes(intent.status);
+        if (!unfinished) {
           try {
             await completer.cleanup(intent);
             report.cleaned.push(intent.id);

@@ -126,6 +126,34 @@ describe("opening the ledger", () => {
     assert.equal(child.status, 0, child.stderr);
     assert.deepEqual(JSON.parse(child.stdout), { sqlite: false, postgres: true });
   });
+
+  it("names the pg package when a PostgreSQL URL is used without it installed", () => {
+    // pg made unresolvable, as in an app that never installed it.
+    const hooks = `export async function resolve(specifier, context, next) {
+      if (specifier === "pg") {
+        const error = new Error("Cannot find package 'pg'");
+        error.code = "ERR_MODULE_NOT_FOUND";
+        throw error;
+      }
+      return next(specifier, context);
+    }`;
+    const script = `
+      import { register } from "node:module";
+      register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});
+      const { openLedger } = await import("@sluice/server");
+      const sqlite = await openLedger({ databaseUrl: "", dataDir: ${JSON.stringify(dataDir())} });
+      await sqlite.close();
+      const error = await openLedger({ databaseUrl: ${JSON.stringify(nowhere())} }).catch((e) => e);
+      console.log(JSON.stringify({ message: error.message }));
+    `;
+    const child = spawnSync(
+      process.execPath,
+      ["--conditions=source", "--import", "tsx", "--input-type=module", "-e", script],
+      { encoding: "utf8", env: { ...process.env, DATABASE_URL: "" } },
+    );
+    assert.equal(child.status, 0, child.stderr);
+    assert.match(JSON.parse(child.stdout).message, /needs the `pg` package.*npm install pg/);
+  });
 });
 
 describe("createUploadHandler's ledger", () => {
