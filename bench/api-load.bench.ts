@@ -34,6 +34,8 @@ export interface LoadRound {
   readonly completed: number;
   readonly onComplete: number;
   readonly objects: number;
+  /** Uploads a request of which failed outright (a reset connection; PUT and complete are retried once). */
+  readonly failed: number;
   readonly createMs: { readonly p50: number; readonly p99: number };
   readonly completeMs: { readonly p50: number; readonly p99: number };
   /** MiB, after the round: each API instance's, then the store's. */
@@ -134,39 +136,53 @@ async function run(
       const completeMs: number[] = [];
       let created = 0;
       let completed = 0;
+      let failed = 0;
       await Promise.all(
         Array.from({ length: uploads }, async (_, i) => {
-          const user = `${prefix}${i}`;
-          const first = apis[i % apis.length] as ChildServer<string>;
-          const second = apis[(i + 1) % apis.length] as ChildServer<string>;
-          let t = performance.now();
-          const answer = await postJson(`${first.ready}/api/uploads`, user, {
-            route: "photos",
-            name: "p.png",
-            type: "image/png",
-            size: PNG.length,
-          });
-          createMs.push(performance.now() - t);
-          if (answer.status !== 201) return;
-          created++;
-          const upload = answer.body as SingleUpload;
-          const { "content-length": _length, ...headers } = upload.headers;
-          const put = await fetch(upload.url, { method: "PUT", headers, body: PNG });
-          await put.arrayBuffer();
-          if (!put.ok) return;
-          t = performance.now();
-          const done = await postJson(
-            `${second.ready}/api/uploads/${upload.id}/complete`,
-            user,
-            {},
-          );
-          completeMs.push(performance.now() - t);
-          // 200 carries the verified record.
-          if (done.status === 200 && (done.body as { id?: string }).id === upload.id) {
-            completed++;
+          try {
+            await upload(i);
+          } catch (error) {
+            failed++;
+            if (failed === 1) process.stdout.write(`  round ${round}: ${describe(error)}\n`);
           }
         }),
       );
+      async function upload(i: number): Promise<void> {
+        const user = `${prefix}${i}`;
+        const first = apis[i % apis.length] as ChildServer<string>;
+        const second = apis[(i + 1) % apis.length] as ChildServer<string>;
+        let t = performance.now();
+        const answer = await postJson(`${first.ready}/api/uploads`, user, {
+          route: "photos",
+          name: "p.png",
+          type: "image/png",
+          size: PNG.length,
+        });
+        createMs.push(performance.now() - t);
+        if (answer.status !== 201) return;
+        created++;
+        const single = answer.body as SingleUpload;
+        const { "content-length": _length, ...headers } = single.headers;
+        // As the browser client does, a PUT whose connection broke is sent once more.
+        const send = async () => {
+          const response = await fetch(single.url, { method: "PUT", headers, body: PNG });
+          await response.arrayBuffer();
+          return response;
+        };
+        const put = await send().catch(send);
+        if (!put.ok) return;
+        t = performance.now();
+        // Complete is idempotent: a request whose keep-alive connection the server had just
+        // closed is sent once more, as the browser client does.
+        const complete = () =>
+          postJson(`${second.ready}/api/uploads/${single.id}/complete`, user, {});
+        const done = await complete().catch(complete);
+        completeMs.push(performance.now() - t);
+        // 200 carries the verified record.
+        if (done.status === 200 && (done.body as { id?: string }).id === single.id) {
+          completed++;
+        }
+      }
       let onComplete = 0;
       for (const api of apis) {
         onComplete += ((await (await fetch(`${api.ready}/stats`)).json()) as { hooks: number })
@@ -179,6 +195,7 @@ async function run(
         completed,
         onComplete: onComplete - rounds.reduce((sum, r) => sum + r.onComplete, 0),
         objects: await countObjects(storeUrl, `photos/${prefix}`),
+        failed,
         createMs: { p50: quantile(sorted(createMs), 0.5), p99: quantile(sorted(createMs), 0.99) },
         completeMs: {
           p50: quantile(sorted(completeMs), 0.5),
@@ -189,7 +206,7 @@ async function run(
       });
       const last = rounds.at(-1) as LoadRound;
       process.stdout.write(
-        `  ${name}, round ${round}: ${last.created} created, ${last.completed} completed, ${last.onComplete} onComplete, ${last.objects} objects; API RSS ${last.apiRss.map((r) => r.toFixed(0)).join(" + ")} MiB\n`,
+        `  ${name}, round ${round}: ${last.created} created, ${last.completed} completed, ${last.onComplete} onComplete, ${last.objects} objects, ${last.failed} failed; API RSS ${last.apiRss.map((r) => r.toFixed(0)).join(" + ")} MiB\n`,
       );
     }
     return { name, rounds };
@@ -210,6 +227,11 @@ async function postJson(
   });
   const text = await response.text();
   return { status: response.status, body: text === "" ? undefined : JSON.parse(text) };
+}
+
+function describe(error: unknown): string {
+  const cause = error instanceof Error ? (error.cause ?? error) : error;
+  return cause instanceof Error ? `${cause.message}` : String(cause);
 }
 
 function s3(storeUrl: string, method: string, path: string): Promise<Response> {
@@ -250,14 +272,14 @@ export function apiLoadTable(runs: readonly LoadRun[]): string {
   const lines = [
     "### 500 concurrent uploads through the API, ten rounds",
     "",
-    "| ledger | round | created | completed | onComplete | objects | create p50 / p99 | complete p50 / p99 | API RSS | store RSS |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| ledger | round | created | completed | onComplete | objects | failed | create p50 / p99 | complete p50 / p99 | API RSS | store RSS |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const run of runs) {
-    if (run.skipped) lines.push(`| ${run.name} | skipped: ${run.skipped} | | | | | | | | |`);
+    if (run.skipped) lines.push(`| ${run.name} | skipped: ${run.skipped} | | | | | | | | | |`);
     for (const r of run.rounds) {
       lines.push(
-        `| ${run.name} | ${r.round} | ${r.created} | ${r.completed} | ${r.onComplete} | ${r.objects} | ${r.createMs.p50.toFixed(0)} / ${r.createMs.p99.toFixed(0)} ms | ${r.completeMs.p50.toFixed(0)} / ${r.completeMs.p99.toFixed(0)} ms | ${r.apiRss.map((m) => m.toFixed(0)).join(" + ")} MiB | ${r.storeRss.toFixed(0)} MiB |`,
+        `| ${run.name} | ${r.round} | ${r.created} | ${r.completed} | ${r.onComplete} | ${r.objects} | ${r.failed} | ${r.createMs.p50.toFixed(0)} / ${r.createMs.p99.toFixed(0)} ms | ${r.completeMs.p50.toFixed(0)} / ${r.completeMs.p99.toFixed(0)} ms | ${r.apiRss.map((m) => m.toFixed(0)).join(" + ")} MiB | ${r.storeRss.toFixed(0)} MiB |`,
       );
     }
   }
