@@ -22,7 +22,7 @@ import {
   storeRefusalMessage,
   UploadError,
 } from "@sluice/client";
-import type { PartUrl } from "@sluice/server";
+import type { PartUrl } from "@sluice/protocol";
 import { PartUrls } from "../../packages/client/src/part-urls.js";
 import { exposedHeaders, headerList } from "../../packages/client/src/xhr.js";
 

@@ -11,13 +11,13 @@
  * ```
  *
  * Browser-only (XMLHttpRequest, localStorage); it never holds a secret and never signs
- * anything. It shares only the protocol's types with `@sluice/server`.
+ * anything. It shares only the protocol's types with the server, through `@sluice/protocol`.
  */
 export type {
   FileRecord,
   UploadedPart,
   UploadState,
-} from "@sluice/server";
+} from "@sluice/protocol";
 export type { HeadersOption } from "./api.js";
 export {
   type BackoffOptions,

@@ -12,7 +12,7 @@
  * only subscribes to it.
  */
 
-import type { FileRecord } from "@sluice/server";
+import type { FileRecord } from "@sluice/protocol";
 import { useEffect, useState, useSyncExternalStore } from "react";
 import { createUploadStore, type UploadSnapshot } from "./upload-store.js";
 import type { Uploader, UploadFile, UploadOptions } from "./uploader.js";

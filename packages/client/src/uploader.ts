@@ -11,7 +11,7 @@
  * 3. Tell the API it is there (`POST {endpoint}/{id}/complete`) and hand back the
  *    verified file record.
  */
-import type { FileRecord, MultipartUpload, SingleUpload } from "@sluice/server";
+import type { FileRecord, MultipartUpload, SingleUpload } from "@sluice/protocol";
 import { type HeadersOption, UploadApi } from "./api.js";
 import { type BackoffOptions, retryAfterMs } from "./backoff.js";
 import { browser, type CredentialsMode } from "./browser.js";

@@ -5,6 +5,8 @@
  * no upload is lost (SQLite by default; PostgreSQL, shared by app instances, when
  * `DATABASE_URL` names one). Web-standard `Request → Response`, with a Node/Express adapter.
  */
+
+export type * from "@sluice/protocol";
 export { ApiError, type ApiErrorCode, apiError } from "./api-error.js";
 export { CompletionHookError } from "./completion.js";
 export { EXTENSIONS, expandTypes, extensionFor, NOT_IN_FAMILIES } from "./content-types.js";
@@ -42,7 +44,6 @@ export {
   POSTGRES_SCHEMA_VERSION,
   type PostgresLedgerOptions,
 } from "./postgres-ledger.js";
-export type * from "./protocol.js";
 export {
   type CompleteEvent,
   DEFAULT_EXPIRES_SECONDS,
