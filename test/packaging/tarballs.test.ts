@@ -278,6 +278,18 @@ export const hook: typeof useUpload = useUpload;
       }),
     );
     tsc(app, "tsconfig.browser.json");
+
+    const nodeTerms: string[] = [];
+    for (const name of ["@sluice/client", "@sluice/protocol"]) {
+      const dist = join(installedDir(name), "dist");
+      for (const file of filesUnder(dist).filter((f) => f.endsWith(".d.ts"))) {
+        const text = readFileSync(join(dist, file), "utf8");
+        for (const term of text.match(/node:\w+|\bBuffer\b|\bNodeJS\b/g) ?? []) {
+          nodeTerms.push(`${name}/dist/${file}: ${term}`);
+        }
+      }
+    }
+    assert.deepEqual(nodeTerms, [], "the browser packages' declarations mention Node");
   });
 
   for (const resolution of ["NodeNext", "Bundler"] as const) {
