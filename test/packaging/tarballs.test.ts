@@ -10,6 +10,10 @@
  * Nothing here reads the workspace's sources: whatever a tarball lacks (a file its
  * `exports` names, a dependency its code imports, the types its declarations reach)
  * fails here as it would for the user.
+ *
+ * Each tarball ships `src/` beside `dist/`: the `source` export condition, which the
+ * workspace's tests and the demo's page bundler use, then resolves in an install too,
+ * and the declaration and source maps point at files that exist.
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
