@@ -6,9 +6,9 @@
  * - `store` and `server` never import each other: the upload API reaches any store,
  *   ours included, over HTTP.
  * - The browser's code — `@sluice/client` (both entries), `@sluice/protocol`, the wire
- *   entry of `@sluice/s3` and the demo page — never reaches a Node built-in or a package
- *   from outside the project (React aside, the hook's peer), directly or through any
- *   file of a workspace package it imports. It never imports `sigv4` either: no secret
+ *   entry of `@sluice/s3`, the components of `@sluice/ui` and the demo page — never
+ *   reaches a Node built-in or a package from outside the project (React aside, the
+ *   hooks' peer), directly or through any file of a workspace package it imports. It never imports `sigv4` either: no secret
  *   and no signing in the browser.
  * - A package imports only the workspace packages its `package.json` depends on, so the
  *   published graph is the one the code uses, and that graph has no cycle.
@@ -37,6 +37,7 @@ const BROWSER_ENTRIES: Readonly<Record<string, readonly string[]>> = {
   "@sluice/protocol": ["."],
   "@sluice/client": [".", "./react"],
   "@sluice/s3": ["."],
+  "@sluice/ui": [".", "./define", "./react"],
 };
 const BROWSER_PAGES = ["demo/page/main.ts"];
 const BROWSER_MAY_IMPORT = new Set(["react"]);
