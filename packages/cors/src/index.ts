@@ -78,6 +78,8 @@ export {
 export { type CorsJsonForm, detectCorsJsonForm, parseCors, parseCorsJson } from "./parse-cors.js";
 export { describeRefusal, type RuleMismatch } from "./reasons.js";
 export { type ValidateOptions, validateCors } from "./validate.js";
-// The strict reader behind the XML codec; the store reads its other request bodies
-// (DeleteObjects, CompleteMultipartUpload) with it rather than with a second parser.
+// The project's one XML reader and escaper. They live here because the CORS codec needs
+// them and this package imports nothing; every other reader of S3's XML takes them from
+// `@sluice/s3`, which re-exports them with the rest of the wire.
 export { readXml, type XmlElement } from "./xml-reader.js";
+export { escapeXml } from "./xml-writer.js";
