@@ -28,10 +28,10 @@ import {
   parseCors,
   type RuleMismatch,
 } from "@sluice/cors";
-import { createS3Api, type S3Api, S3RequestError } from "@sluice/server";
+import { summarizeS3Error } from "@sluice/s3";
+import { createS3Api, type S3Api, S3RequestError } from "@sluice/s3/client";
 import { objectUrl } from "@sluice/sigv4";
 import { type CheckLine, fail, pass } from "./checklist.js";
-import { summarizeError } from "./s3-error-document.js";
 import type { StorageTarget } from "./storage-options.js";
 
 export interface CorsCheckOptions {
@@ -252,7 +252,7 @@ async function checkPreflight(
     );
   }
 
-  const answer = summarizeError(response.status, body);
+  const answer = summarizeS3Error(response.status, body);
   // A refusal's status is in the headline; what else a browser holds against it is not.
   const details = response.ok ? [...problems] : [];
   if (local === undefined) {
@@ -384,7 +384,7 @@ function judgeActual(
   const allowOrigin = response.headers.get("access-control-allow-origin");
   const readable = allowOrigin === "*" || allowOrigin === origin;
   if (!response.ok) {
-    const details = [summarizeError(response.status, actual.body)];
+    const details = [summarizeS3Error(response.status, actual.body)];
     if (!readable) {
       details.push(
         "and the answer carries no Access-Control-Allow-Origin for this origin, so a page sees only a network error",

@@ -11,6 +11,8 @@
  * 3. Tell the API it is there (`POST {endpoint}/{id}/complete`) and hand back the
  *    verified file record.
  */
+
+import { unquoteEtag } from "@sluice/s3";
 import type { FileRecord, MultipartUpload, SingleUpload } from "@sluice/server";
 import { type HeadersOption, UploadApi } from "./api.js";
 import { type BackoffOptions, retryAfterMs } from "./backoff.js";
@@ -467,7 +469,7 @@ class Upload implements UploadHandle {
           resign: async () => urls.invalidate(partNumber),
         });
         unfinished = unfinished.filter((n) => n !== partNumber);
-        if (answer?.etag) etags.set(partNumber, answer.etag.replace(/^"(.*)"$/, "$1"));
+        if (answer?.etag) etags.set(partNumber, unquoteEtag(answer.etag));
       }
     };
     const workers = Array.from(

@@ -14,7 +14,7 @@ import {
   lintCors,
   parseCors,
 } from "@sluice/cors";
-import { createS3Api, S3RequestError } from "@sluice/server";
+import { createS3Api, S3RequestError } from "@sluice/s3/client";
 import { exitCodeOf, formatChecklist } from "../checklist.js";
 import { describeRule, runCorsChecks, UPLOAD_HEADERS } from "../cors-checks.js";
 import { readArgument } from "../read-input.js";

@@ -10,6 +10,7 @@
  * that differs from what the URL was signed for.
  */
 import { parseArgs } from "node:util";
+import { parseS3Error, type S3ErrorDocument } from "@sluice/s3";
 import {
   canonicalQueryString,
   canonicalUri,
@@ -21,7 +22,6 @@ import {
   verify,
 } from "@sluice/sigv4";
 import { readArgument } from "../read-input.js";
-import { parseS3Error, type S3ErrorDocument } from "../s3-error-document.js";
 import {
   parseCanonicalRequest,
   parseStringToSign,
