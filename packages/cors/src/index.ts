@@ -24,6 +24,17 @@
  *
  * Conventions: every `rule` field is a 0-based index; sentences say "rule N", 1-based.
  */
+export {
+  type CorsFix,
+  describeRule,
+  headerList,
+  judgePreflightAnswer,
+  originHints,
+  type PreflightAnswer,
+  type RefusedRequest,
+  ruleLabel,
+  suggestCorsFix,
+} from "./advice.js";
 export { type AwsJsonOptions, encodeAwsCorsJson, parseAwsCorsJson } from "./aws-json.js";
 export { encodeCloudflareCorsJson, parseCloudflareCorsJson } from "./cloudflare-json.js";
 export { CompiledCors, type CorsHeader, compileCors, VARY_VALUE } from "./compile.js";
