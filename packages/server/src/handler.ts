@@ -16,6 +16,7 @@
  * Store failures are 502 `storage_error`; anything unexpected is a logged 500 `internal`
  * that says nothing of the internals.
  */
+import { helpForS3Error } from "@sluice/s3";
 import { createS3Api, S3RequestError, type StorageConfig } from "@sluice/s3/client";
 import { ApiError, apiError } from "./api-error.js";
 import { CompletionHookError, createCompleter, DEFAULT_LEASE_MS } from "./completion.js";
@@ -216,7 +217,11 @@ function render(error: unknown, onError: (error: unknown) => void): Response {
     refusal = error;
   } else if (error instanceof S3RequestError) {
     onError(error);
-    refusal = apiError("storage_error", `the storage service failed: ${error.message}`);
+    const cause = helpForS3Error(error.code)?.cause;
+    refusal = apiError(
+      "storage_error",
+      `the storage service failed: ${error.message}${cause ? ` (${cause})` : ""}`,
+    );
   } else if (error instanceof CompletionHookError) {
     onError(error);
     refusal = apiError(
