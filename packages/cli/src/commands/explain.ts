@@ -101,27 +101,20 @@ export async function explainCommand(argv: string[]): Promise<number> {
   const sections: string[] = [];
   const findings: DiagnosisFinding[] = [];
   const json: Record<string, unknown> = {};
-  let view: ReturnType<typeof explainS3Error>["serverSaw"];
+  let seen: RequestSent | undefined;
 
   if (document !== undefined) {
     const explained = explainS3Error(document, { credentials, url });
-    view = explained.serverSaw;
+    seen = explained.requestSeen;
     sections.push(explained.summary.join("\n"));
     findings.push(...explained.findings);
     json.error = { code: document.code, message: document.message, fields: document.fields };
-    if (view) json.serverSaw = view;
+    if (explained.serverSaw) json.serverSaw = explained.serverSaw;
   }
 
   if (url !== undefined) {
-    // Without headers of its own, a request read from the error stands in for the client's.
-    const effective =
-      request ??
-      (view
-        ? {
-            method: view.method,
-            headers: Object.fromEntries(view.headers.filter(([name]) => name !== "host")),
-          }
-        : undefined);
+    // Without headers of its own, the request the server saw stands in for the client's.
+    const effective = request ?? seen;
     let analysis: PresignedUrlExplanation;
     try {
       analysis = explainPresignedUrl(url, {

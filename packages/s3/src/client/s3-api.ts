@@ -27,6 +27,7 @@ import {
   splitUrl,
   uriEncode,
 } from "@sluice/sigv4";
+import { checksumHeader } from "../wire/checksum-headers.js";
 import { parseS3Error } from "../wire/error-document.js";
 import { quoteEtag, unquoteEtag } from "../wire/etag.js";
 import { childText, escapeXml, readXml, S3_NAMESPACE, type XmlElement } from "../wire/xml.js";
@@ -206,7 +207,7 @@ export function createS3Api(config: StorageConfig, now: () => Date): S3Api {
         size: Number(response.headers.get("content-length") ?? Number.NaN),
         contentType: response.headers.get("content-type") ?? undefined,
         etag: unquoteEtag(response.headers.get("etag") ?? ""),
-        checksumSha256: response.headers.get("x-amz-checksum-sha256") ?? undefined,
+        checksumSha256: response.headers.get(checksumHeader("sha256")) ?? undefined,
       };
     },
 

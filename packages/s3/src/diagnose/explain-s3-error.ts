@@ -18,7 +18,7 @@ import {
 } from "@sluice/sigv4";
 import type { S3ErrorDocument } from "../wire/error-document.js";
 import { helpForS3Error, type S3ErrorHelp } from "../wire/error-help.js";
-import type { DiagnosisFinding, SigningCredentials } from "./finding.js";
+import type { DiagnosisFinding, RequestSent, SigningCredentials } from "./finding.js";
 
 export interface ExplainS3ErrorOptions {
   /** The credentials the client signed with, to check whether the secret is the cause. */
@@ -33,6 +33,8 @@ export interface S3ErrorExplanation {
   readonly findings: readonly DiagnosisFinding[];
   /** The server's canonical request, when the answer carries one (S3 and our store do; R2 does not). */
   readonly serverSaw: CanonicalRequestView | undefined;
+  /** The request as the server saw it (method and signed headers but host), to explain a URL with. */
+  readonly requestSeen: RequestSent | undefined;
 }
 
 export function explainS3Error(
@@ -44,7 +46,11 @@ export function explainS3Error(
       ? parseCanonicalRequest(document.fields.CanonicalRequest)
       : undefined;
   const { text, findings } = explainError(document, serverSaw, options.credentials, options.url);
-  return { summary: text, findings, serverSaw };
+  const requestSeen = serverSaw && {
+    method: serverSaw.method,
+    headers: Object.fromEntries(serverSaw.headers.filter(([name]) => name !== "host")),
+  };
+  return { summary: text, findings, serverSaw, requestSeen };
 }
 
 /** `cause: fix`, or the fallback when the table does not know the code. */
