@@ -5,6 +5,7 @@
  * first part that fails for good stops the others.
  */
 import type { PartUrl, UploadedPart } from "@sluice/protocol";
+import { unquoteEtag } from "@sluice/s3";
 import type { UploadLifecycle } from "./lifecycle.js";
 import { PartUrls } from "./part-urls.js";
 import { type PartPlan, partRange, partsToSend } from "./plan.js";
@@ -78,7 +79,7 @@ export async function sendParts(job: MultipartJob): Promise<CompletedPart[]> {
         resign: async () => urls.invalidate(partNumber),
       });
       unfinished = unfinished.filter((n) => n !== partNumber);
-      if (answer?.etag) etags.set(partNumber, answer.etag.replace(/^"(.*)"$/, "$1"));
+      if (answer?.etag) etags.set(partNumber, unquoteEtag(answer.etag));
     }
   };
   const workers = Array.from({ length: Math.min(job.concurrency, queue.length) }, worker);

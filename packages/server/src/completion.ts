@@ -16,12 +16,19 @@
  * Anything undecided (not uploaded yet, the store unreachable) releases the claim: the
  * intent is `pending` again, for the next `complete` or the sweeper.
  */
+
+import { unquoteEtag } from "@sluice/s3";
+import {
+  isS3RequestError,
+  isUploadGone,
+  type S3Api,
+  S3RequestError,
+  type StoredPart,
+} from "@sluice/s3/client";
 import type { Intent, Ledger, Outcome } from "./ledger.js";
 import { partSizeOf } from "./plan.js";
 import type { FileRecord } from "./protocol.js";
 import { type Routes, routeNamed, type UploadUser } from "./route.js";
-import type { S3Api, StoredPart } from "./s3-api.js";
-import { isUploadGone, S3RequestError } from "./s3-request-error.js";
 import { verifyObject } from "./verify-object.js";
 
 /** How long a claim holds before another caller may take it over. */
@@ -138,7 +145,7 @@ export function createCompleter(options: CompleterOptions): Completer {
         };
       }
       const seen = pagePartEtags?.get(n);
-      if (seen !== undefined && seen.replace(/^"(.*)"$/, "$1") !== part.etag) {
+      if (seen !== undefined && unquoteEtag(seen) !== part.etag) {
         return {
           kind: "not-ready",
           message: `part ${n} in the store has ETag ${part.etag}, not ${seen} as the page saw it; upload it again or complete without parts`,
@@ -158,7 +165,7 @@ export function createCompleter(options: CompleterOptions): Completer {
     } catch (error) {
       // Completed before (the upload is gone), or the key is taken (PreconditionFailed,
       // with If-None-Match: *): either way, what is at the key is what gets verified.
-      if (!isUploadGone(error) && !isCode(error, "PreconditionFailed")) throw error;
+      if (!isUploadGone(error) && !isS3RequestError(error, "PreconditionFailed")) throw error;
     }
     return undefined;
   }
@@ -278,10 +285,6 @@ export class CompletionHookError extends Error {
       `upload ${uploadId} is verified and kept, but onComplete failed (it will be retried): ${cause instanceof Error ? cause.message : String(cause)}`,
     );
   }
-}
-
-function isCode(error: unknown, code: string): boolean {
-  return error instanceof S3RequestError && error.code === code;
 }
 
 async function ignoreMissing(operation: Promise<void>): Promise<void> {

@@ -16,6 +16,8 @@
  * Store failures are 502 `storage_error`; anything unexpected is a logged 500 `internal`
  * that says nothing of the internals.
  */
+import { helpForS3Error } from "@sluice/s3";
+import { createS3Api, S3RequestError, type StorageConfig } from "@sluice/s3/client";
 import { ApiError, apiError } from "./api-error.js";
 import { CompletionHookError, createCompleter, DEFAULT_LEASE_MS } from "./completion.js";
 import { abortUpload } from "./endpoints/abort-upload.js";
@@ -28,8 +30,6 @@ import type { Ledger } from "./ledger.js";
 import { defaultDataDir, openLedgerOnFirstUse } from "./open-ledger.js";
 import type { ApiErrorBody } from "./protocol.js";
 import type { Routes } from "./route.js";
-import { createS3Api, type StorageConfig } from "./s3-api.js";
-import { S3RequestError } from "./s3-request-error.js";
 import { createSweeper, type SweepReport } from "./sweeper.js";
 
 export interface UploadHandlerOptions {
@@ -217,7 +217,11 @@ function render(error: unknown, onError: (error: unknown) => void): Response {
     refusal = error;
   } else if (error instanceof S3RequestError) {
     onError(error);
-    refusal = apiError("storage_error", `the storage service failed: ${error.message}`);
+    const cause = helpForS3Error(error.code)?.cause;
+    refusal = apiError(
+      "storage_error",
+      `the storage service failed: ${error.message}${cause ? ` (${cause})` : ""}`,
+    );
   } else if (error instanceof CompletionHookError) {
     onError(error);
     refusal = apiError(

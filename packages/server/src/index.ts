@@ -7,6 +7,15 @@
  */
 
 export type * from "@sluice/protocol";
+// The S3 client the API is built on, for apps that want the same requests.
+export {
+  createS3Api,
+  type ObjectHead,
+  type S3Api,
+  S3RequestError,
+  type StorageConfig,
+  type StoredPart,
+} from "@sluice/s3/client";
 export { ApiError, type ApiErrorCode, apiError } from "./api-error.js";
 export { CompletionHookError } from "./completion.js";
 export { EXTENSIONS, expandTypes, extensionFor, NOT_IN_FAMILIES } from "./content-types.js";
@@ -58,13 +67,5 @@ export {
   routeNamed,
   type UploadUser,
 } from "./route.js";
-export {
-  createS3Api,
-  type ObjectHead,
-  type S3Api,
-  type StorageConfig,
-  type StoredPart,
-} from "./s3-api.js";
-export { S3RequestError } from "./s3-request-error.js";
 export { LEDGER_FILE, openSqliteLedger, type SqliteLedgerOptions } from "./sqlite-ledger.js";
 export type { SweepReport } from "./sweeper.js";

@@ -7,9 +7,9 @@
  * check the signed `x-amz-checksum-sha256` of a single PUT, but Ceph RGW 16.2 ignores it,
  * and a multipart object's checksum is of its parts' checksums.
  */
+import type { S3Api } from "@sluice/s3/client";
 import type { Intent } from "./ledger.js";
 import { checkMagicBytes, SNIFF_BYTES } from "./magic-bytes.js";
-import type { S3Api } from "./s3-api.js";
 
 export type Verification =
   | {

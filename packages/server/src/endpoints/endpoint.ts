@@ -2,12 +2,12 @@
  * What every endpoint gets (the handler's parts, built once) and shares: finding the
  * caller's own upload, JSON answers, and the error each ended state answers with.
  */
+import type { S3Api } from "@sluice/s3/client";
 import { type ApiError, apiError } from "../api-error.js";
 import type { Completer } from "../completion.js";
 import type { Intent, Ledger } from "../ledger.js";
 import type { Routes, UploadUser } from "../route.js";
 import { type Route, routeNamed } from "../route.js";
-import type { S3Api } from "../s3-api.js";
 import { isUploadId } from "../upload-id.js";
 
 export interface EndpointContext {

@@ -8,6 +8,7 @@
  * every conditional header on PutObject. Under `--flavor r2` we do as R2 does, with
  * `If-None-Match: <etag>` meaning "not while the object has this ETag".
  */
+import { unquoteEtag } from "@sluice/s3";
 import type { FlavorName } from "../flavor.js";
 import type { ObjectRecord } from "../storage/object-storage.js";
 import { noSuchKey, preconditionFailed, S3Error } from "./s3-error.js";
@@ -24,12 +25,7 @@ export type WriteCondition =
   | { readonly kind: "not-etag"; readonly etag: string };
 
 function etagList(header: string): string[] {
-  return header.split(",").map((tag) =>
-    tag
-      .trim()
-      .replace(/^W\//, "")
-      .replace(/^"(.*)"$/, "$1"),
-  );
+  return header.split(",").map((tag) => unquoteEtag(tag.trim()));
 }
 
 function matches(header: string, etag: string): boolean {

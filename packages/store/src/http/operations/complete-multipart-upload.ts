@@ -5,6 +5,7 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
  */
 import { CorsConfigError, readXml, type XmlElement } from "@sluice/cors";
+import { unquoteEtag } from "@sluice/s3";
 import { CHECKSUM_ALGORITHMS } from "../../checksums.js";
 import {
   type WriteConditionFailure,
@@ -143,6 +144,6 @@ function parseParts(text: string): ListedPart[] {
           ?.text.trim();
         if (value !== undefined) checksums[algorithm] = value;
       }
-      return { partNumber: Number(number), etag: etag.replace(/^"(.*)"$/, "$1"), checksums };
+      return { partNumber: Number(number), etag: unquoteEtag(etag), checksums };
     });
 }
