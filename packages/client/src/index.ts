@@ -15,6 +15,7 @@
  */
 export type {
   FileRecord,
+  RouteDescription,
   UploadedPart,
   UploadState,
 } from "@sluice/server";
@@ -52,6 +53,13 @@ export {
   resumeKey,
   type SavedUpload,
 } from "./resume.js";
+export {
+  checkFile,
+  type DescribeRouteOptions,
+  describeRoute,
+  type FileFacts,
+  formatBytes,
+} from "./route-description.js";
 export {
   corsRefusalMessage,
   parseS3Error,

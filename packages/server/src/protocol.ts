@@ -151,3 +151,18 @@ export interface ApiErrorBody {
     readonly message: string;
   };
 }
+
+/** `GET {base}/routes/{name}`: what a route takes, for a page to show and check before an upload. */
+export interface RouteDescription {
+  readonly route: string;
+  /** Exact content types, families already expanded (`image/*` → `image/jpeg`, …). */
+  readonly types: readonly string[];
+  /** Bytes. */
+  readonly maxSize: number;
+  /** Bytes; smaller files are refused. */
+  readonly minSize: number;
+  /** Files larger than this go up in parts. */
+  readonly multipartThreshold: number;
+  /** The preferred part size (grown for a file that would need more than 10,000 parts). */
+  readonly partSize: number;
+}
