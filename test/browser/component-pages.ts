@@ -1,5 +1,5 @@
 /**
- * Pages for the upload components, served on the demo app's origin (so the page, its
+ * Pages for the upload components, opened on the demo app's origin (so the page, its
  * session cookie and the upload API share one origin, and the store is another): the
  * page's script is bundled here by esbuild from the packages' TypeScript sources, with
  * React 18 or 19 (installed under the aliases `react18`/`react19`) where a page uses React.
@@ -40,7 +40,7 @@ export async function bundlePage(source: string, react?: ReactVersion): Promise<
   return js;
 }
 
-/** An HTML page around a module script, with a heading and a landmark, as a real page has. */
+/** An HTML page with a heading and a landmark, as a real page has; its script comes apart. */
 export function pageHtml(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
@@ -59,13 +59,12 @@ export function pageHtml(title: string, body: string): string {
       <h1>${title}</h1>
       ${body}
     </main>
-    <script type="module" src="/components/page.js"></script>
   </body>
 </html>`;
 }
 
 /**
- * Opens `html` on the app's origin with `js` inline. The document is the app's own page,
+ * Opens `html` on the app's origin and runs `js` in it as a module. The document is the app's own page,
  * rewritten: a page the test runner made up (`page.route`) would come from no address
  * at all, and Chromium would refuse its requests to the loopback store as coming from
  * the public internet (Local Network Access). The demo's own script is left out, and
@@ -82,13 +81,9 @@ export async function openComponentPage(
   );
   await page.goto(appUrl);
   await page.unroute(`${appUrl}/app.js`);
-  const inline = js.replaceAll("</script", "<\\/script");
-  await page.setContent(
-    html.replace(
-      '<script type="module" src="/components/page.js"></script>',
-      `<script type="module">${inline}</script>`,
-    ),
-  );
+  await page.setContent(html);
+  // Added as a node, not parsed as HTML: a bundle may hold "<!--" and "<script>" in strings.
+  await page.addScriptTag({ content: js, type: "module" });
 }
 
 /** axe-core's own script, to inject into a page. */
