@@ -163,11 +163,11 @@ describe("<sluice-dropzone> in a plain page in Chromium", { skip: browser === un
     await waitForStatus("poster.png", "refused");
     assert.equal(
       await fileRow(page, "notes.txt").locator(".error").textContent(),
-      "text/plain files are not allowed here; allowed: image/jpeg, image/png, image/webp, image/gif",
+      "text/plain files are not allowed here; allowed: image/jpeg, image/png, image/webp, image/gif.",
     );
     assert.match(
       (await fileRow(page, "poster.png").locator(".error").textContent()) ?? "",
-      /^the file has 6(\.\d+)? MiB; this route takes at most 5 MiB$/,
+      /^The file has 6(\.\d+)? MiB; this route takes at most 5 MiB\.$/,
     );
     assert.equal(await fileRow(page, "poster.png").locator(".state").textContent(), "Not allowed");
     assert.equal(dev.seen.length, storeRequests, "no request reached the store");
@@ -342,6 +342,10 @@ describe("<sluice-dropzone> in a plain page in Chromium", { skip: browser === un
           const path = artifactPath(`dropzone-${width}-${colorScheme}.png`);
           await page.screenshot({ path, fullPage: true });
         }
+        await page.setViewportSize({ width: 640, height: 800 });
+        await page
+          .locator(ZONE)
+          .screenshot({ path: artifactPath(`dropzone-element-${colorScheme}.png`) });
         await assertNoViolations(`in the ${colorScheme} scheme`);
       }
     } finally {

@@ -42,6 +42,8 @@ export interface FileEntry {
   readonly record: FileRecord | undefined;
   /** An object URL of an image file, for a preview. */
   readonly previewUrl: string | undefined;
+  /** Parts the store already held when a multipart upload was picked up again. */
+  readonly resumedParts: number;
 }
 
 export type RoutePolicy =
@@ -197,7 +199,12 @@ export function createDropzoneController(options: DropzoneOptions): DropzoneCont
       route: entry.route,
       onStatus: (status) => {
         if (handles.get(entry.id) !== handle) return;
-        update(entry.id, { status, error: handle.error, record: handle.record });
+        update(entry.id, {
+          status,
+          error: handle.error,
+          record: handle.record,
+          resumedParts: handle.resumedParts,
+        });
       },
       onProgress: (progress) => {
         if (handles.get(entry.id) !== handle) return;
@@ -252,6 +259,7 @@ export function createDropzoneController(options: DropzoneOptions): DropzoneCont
           error: undefined,
           record: undefined,
           previewUrl: file.type.startsWith("image/") ? URL.createObjectURL(file) : undefined,
+          resumedParts: 0,
         });
       }
       if (added.length === 0) return;

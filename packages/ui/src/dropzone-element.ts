@@ -28,7 +28,14 @@ import {
   type FileEntry,
   isActive,
 } from "./dropzone-controller.js";
-import { describeProgress, describeTypes, formatBytes, formatSize, typeLabel } from "./format.js";
+import {
+  describeProgress,
+  describeTypes,
+  formatBytes,
+  formatSize,
+  sentence,
+  typeLabel,
+} from "./format.js";
 import { STYLES } from "./styles.js";
 
 export const TAG_NAME = "sluice-dropzone";
@@ -90,7 +97,7 @@ const ACTION_WORDS: Readonly<Record<Action, string>> = {
   remove: "Remove",
 };
 
-function actionsFor(status: FileEntry["status"]): ReadonlySet<Action> {
+function actionsFor({ status, error }: FileEntry): ReadonlySet<Action> {
   switch (status) {
     case "checking":
     case "queued":
@@ -100,6 +107,10 @@ function actionsFor(status: FileEntry["status"]): ReadonlySet<Action> {
     case "paused":
       return new Set(["resume", "cancel"]);
     case "failed":
+      // Bytes the API looked at and refused would be refused again.
+      return new Set(
+        error?.kind === "rejected" || error?.kind === "refused" ? ["remove"] : ["retry", "remove"],
+      );
     case "aborted":
       return new Set(["retry", "remove"]);
     case "done":
@@ -469,10 +480,14 @@ function makeElementClass(Base: typeof HTMLElement): CustomElementConstructor {
     #makeRow(entry: FileEntry): Row {
       const name = entry.file.name;
       const thumb = el("div", { class: "thumb", part: "thumb", "aria-hidden": "true" });
+      const label = typeLabel(entry.file.type || "application/octet-stream").slice(0, 4);
       if (entry.previewUrl) {
-        thumb.append(el("img", { src: entry.previewUrl, alt: "", part: "preview" }));
+        const image = el("img", { src: entry.previewUrl, alt: "", part: "preview" });
+        // Not an image after all (the API will say so): its type instead of a broken picture.
+        image.addEventListener("error", () => thumb.replaceChildren(label));
+        thumb.append(image);
       } else {
-        thumb.append(typeLabel(entry.file.type || "application/octet-stream").slice(0, 4));
+        thumb.append(label);
       }
       const state = el("span", { class: "state" });
       const detail = el("span", { class: "detail" });
@@ -535,12 +550,19 @@ function makeElementClass(Base: typeof HTMLElement): CustomElementConstructor {
       if (entry.progress && (entry.status === "uploading" || entry.status === "paused")) {
         detail = describeProgress(entry.progress);
       }
+      if (entry.resumedParts > 0) {
+        const parts = entry.resumedParts === 1 ? "1 part was" : `${entry.resumedParts} parts were`;
+        detail = `${detail ? `${detail} · ` : ""}Resumed: ${parts} already uploaded`;
+      }
       row.detail.textContent = detail ? ` · ${detail}` : "";
+      if (entry.record) row.item.setAttribute("data-key", entry.record.key);
       const error =
-        entry.status === "failed" || entry.status === "refused" ? entry.error?.message : "";
-      row.error.textContent = error ?? "";
+        (entry.status === "failed" || entry.status === "refused") && entry.error
+          ? sentence(entry.error.message)
+          : "";
+      row.error.textContent = error;
       row.error.hidden = !error;
-      const allowed = actionsFor(entry.status);
+      const allowed = actionsFor(entry);
       for (const action of ACTIONS) row.buttons[action].hidden = !allowed.has(action);
     }
 
@@ -552,7 +574,7 @@ function makeElementClass(Base: typeof HTMLElement): CustomElementConstructor {
         if (entry.status === "checking") continue;
         const error =
           entry.status === "failed" || entry.status === "refused"
-            ? `: ${entry.error?.message ?? ""}`
+            ? `. ${sentence(entry.error?.message ?? "")}`
             : "";
         said.push(`${entry.file.name}: ${STATE_WORDS[entry.status].toLowerCase()}${error}`);
       }

@@ -82,3 +82,14 @@ export function describeTypes(types: readonly string[]): string {
   if (labels.length <= 1) return labels.join("");
   return `${labels.slice(0, -1).join(", ")} or ${labels.at(-1)}`;
 }
+
+/**
+ * The API's and the client's messages start in lower case, to be embedded; shown alone,
+ * they are sentences: "the file has…" becomes "The file has….", "image/gif files…" stays.
+ */
+export function sentence(text: string): string {
+  const capitalised = /^[a-z]+[\s,;:]/.test(text)
+    ? text.charAt(0).toUpperCase() + text.slice(1)
+    : text;
+  return /[.!?]$/.test(capitalised) ? capitalised : `${capitalised}.`;
+}

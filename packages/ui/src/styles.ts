@@ -165,6 +165,8 @@ progress::-webkit-progress-bar { background: var(--sluice-surface); border-radiu
 progress::-webkit-progress-value { background: var(--sluice-accent); border-radius: 4px; }
 progress::-moz-progress-bar { background: var(--sluice-accent); }
 .file[data-status="done"] progress::-webkit-progress-value { background: var(--sluice-success); }
+.file[data-status="failed"] progress::-webkit-progress-value,
+.file[data-status="aborted"] progress::-webkit-progress-value { background: var(--sluice-muted); }
 .status { color: var(--sluice-muted); font-size: 0.875em; }
 .state { font-weight: 600; color: var(--sluice-fg); }
 .state::before { content: var(--icon, none); margin-inline-end: 4px; }
