@@ -137,6 +137,9 @@ describe("<sluice-dropzone> in a plain page in Chromium", { skip: browser === un
           .evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)) === 320,
       "the preview decoded",
     );
+    const live = page.locator(`${ZONE} [role=status]`);
+    assert.equal(await live.getAttribute("aria-live"), "polite");
+    assert.match((await live.textContent()) ?? "", /harbour\.jpg: uploaded/);
     const complete = (await events()).filter((e) => e.type === "complete");
     assert.equal(complete.length, 1);
     const record = complete[0]?.record;
@@ -277,6 +280,11 @@ describe("<sluice-dropzone> in a plain page in Chromium", { skip: browser === un
         "(() => { const inner = document.activeElement?.shadowRoot?.activeElement; return inner ? inner.getAttribute('aria-label') ?? inner.textContent : document.activeElement?.tagName; })()",
       );
     assert.equal(await focused(), "Choose files");
+    // Focus is visible: the ring the keyboard brings, not the browser's default.
+    const ring = await page.evaluate(
+      "(() => { const s = getComputedStyle(document.querySelector('sluice-dropzone').shadowRoot.activeElement); return s.outlineStyle + ' ' + s.outlineWidth; })()",
+    );
+    assert.equal(ring, "solid 3px");
     const choose = async (
       key: string,
       file: { name: string; mimeType: string; buffer: Buffer },
