@@ -23,7 +23,7 @@ import { UploadButton, UploadDropzone } from "@sluice/ui/react";
 export const exported = Object.keys(ui);
 export const html = renderToString(
   h("main", null,
-    h(UploadDropzone, { route: "avatar", multiple: true, theme: "dark" }),
+    h(UploadDropzone, { route: "avatar", multiple: true, theme: "dark", className: "profile" }),
     h(UploadButton, { route: "file", endpoint: "/uploads", label: "Attach a file" }),
   ),
 );
@@ -61,7 +61,7 @@ describe("@sluice/ui during server-side rendering", () => {
       assert.ok(exported.includes("createDropzoneController"));
       assert.match(
         html,
-        /<sluice-dropzone endpoint="\/api\/uploads" route="avatar" multiple="" theme="dark"><\/sluice-dropzone>/,
+        /<sluice-dropzone endpoint="\/api\/uploads" route="avatar" multiple="" theme="dark" class="profile"><\/sluice-dropzone>/,
       );
       assert.match(
         html,
