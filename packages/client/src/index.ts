@@ -48,6 +48,16 @@ export {
 export { DEFAULT_MAX_ATTEMPTS } from "./classify.js";
 export { type KeyValueStorage, RESUME_MAX_AGE_MS } from "./resume.js";
 
+// A route's policy, read from the API before a file is chosen, and the same checks it makes.
+
+export {
+  checkFile,
+  type DescribeRouteOptions,
+  describeRoute,
+  type FileFacts,
+  formatBytes,
+} from "./route-description.js";
+
 // One upload as state a UI subscribes to (what the React hook renders from).
 
 export {
@@ -59,4 +69,9 @@ export {
 
 // The records the upload API answers with.
 
-export type { FileRecord, UploadedPart, UploadState } from "@sluice/protocol";
+export type {
+  FileRecord,
+  RouteDescription,
+  UploadedPart,
+  UploadState,
+} from "@sluice/protocol";

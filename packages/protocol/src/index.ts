@@ -10,6 +10,7 @@
  * | `GET    {base}/{id}`                 |                     | 200 UploadState               |
  * | `POST   {base}/{id}/complete`        | CompleteRequest?    | 200 FileRecord                |
  * | `DELETE {base}/{id}`                 |                     | 204                           |
+ * | `GET    {base}/routes/{name}`        |                     | 200 RouteDescription          |
  *
  * `{base}` is `/api/uploads` unless the app says otherwise. Every refusal is
  * `ApiErrorBody` with its status. Times are ISO 8601 strings.
@@ -151,4 +152,19 @@ export interface ApiErrorBody {
     readonly code: string;
     readonly message: string;
   };
+}
+
+/** `GET {base}/routes/{name}`: what a route takes, for a page to show and check before an upload. */
+export interface RouteDescription {
+  readonly route: string;
+  /** Exact content types, families already expanded (`image/*` → `image/jpeg`, …). */
+  readonly types: readonly string[];
+  /** Bytes. */
+  readonly maxSize: number;
+  /** Bytes; smaller files are refused. */
+  readonly minSize: number;
+  /** Files larger than this go up in parts. */
+  readonly multipartThreshold: number;
+  /** The preferred part size (grown for a file that would need more than 10,000 parts). */
+  readonly partSize: number;
 }

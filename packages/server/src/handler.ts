@@ -25,6 +25,7 @@ import { completeUpload } from "./endpoints/complete-upload.js";
 import { createUpload } from "./endpoints/create-upload.js";
 import { type EndpointContext, json } from "./endpoints/endpoint.js";
 import { partUrls } from "./endpoints/part-urls.js";
+import { describeRoute } from "./endpoints/route-description.js";
 import { uploadState } from "./endpoints/upload-state.js";
 import type { Ledger } from "./ledger.js";
 import { defaultDataDir, openLedgerOnFirstUse } from "./open-ledger.js";
@@ -139,6 +140,8 @@ export function createUploadHandler(options: UploadHandlerOptions): UploadHandle
   async function dispatch(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
     const match = path.startsWith(basePath) ? ENDPOINT.exec(path.slice(basePath.length)) : null;
+    if (path.startsWith(`${basePath}/routes/`))
+      return describeRoute(context, request, path.slice(basePath.length));
     if (!match) throw apiError("not_found", `no such endpoint: ${path}`);
     const [, id, action] = match;
     const method = request.method;
