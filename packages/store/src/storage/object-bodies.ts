@@ -33,8 +33,67 @@ export async function receiveBody(
   }
 }
 
-/** The bytes `start`..`end` (inclusive) of blobs laid end to end, each opened when reached. */
-export async function* readBlobs(
+/**
+ * The bytes `start`..`end` (inclusive) of blobs laid end to end, each opened when reached.
+ * The blobs are held from this call until the stream ends, fails or is returned (see
+ * `BlobFiles.hold`), so an overwrite or delete meanwhile cannot cut it short.
+ */
+export function readBlobs(
+  files: BlobFiles,
+  segments: readonly Segment[],
+  start: number,
+  end: number,
+): AsyncGenerator<Uint8Array> {
+  const release = files.hold(segments.map((segment) => segment.blob));
+  return releasing(streamBlobs(files, segments, start, end), release);
+}
+
+/**
+ * `inner`, calling `release` when it ends, fails or is returned, also when it is returned
+ * before its first chunk (where a generator's own `finally` never runs), and at the latest
+ * when it is dropped unread.
+ */
+function releasing(
+  inner: AsyncGenerator<Uint8Array>,
+  release: () => void,
+): AsyncGenerator<Uint8Array> {
+  const reader: AsyncGenerator<Uint8Array> = {
+    async next() {
+      try {
+        const result = await inner.next();
+        if (result.done) release();
+        return result;
+      } catch (error) {
+        release();
+        throw error;
+      }
+    },
+    async return(value) {
+      try {
+        return await inner.return(value);
+      } finally {
+        release();
+      }
+    },
+    async throw(error) {
+      try {
+        return await inner.throw(error);
+      } finally {
+        release();
+      }
+    },
+    [Symbol.asyncIterator]() {
+      return reader;
+    },
+  };
+  droppedReaders.register(reader, release);
+  return reader;
+}
+
+/** A safety net: a reader dropped without being finished or returned lets go of its blobs. */
+const droppedReaders = new FinalizationRegistry<() => void>((release) => release());
+
+async function* streamBlobs(
   files: BlobFiles,
   segments: readonly Segment[],
   start: number,
