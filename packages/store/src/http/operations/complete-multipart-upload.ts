@@ -118,6 +118,7 @@ export async function CompleteMultipartUpload(context: OperationContext): Promis
       throw noSuchUpload(uploadId);
     etag = done.etag;
   }
+  const [stored] = Object.values(checksums);
   return xmlResponse(
     document(
       "CompleteMultipartUploadResult",
@@ -128,7 +129,7 @@ export async function CompleteMultipartUpload(context: OperationContext): Promis
       ...Object.entries(checksums).map(([algorithm, value]) =>
         el(`Checksum${algorithm.toUpperCase()}`, value),
       ),
-      ...Object.values(checksums).map((value) => el("ChecksumType", checksumType(value))),
+      ...(stored === undefined ? [] : [el("ChecksumType", checksumType(stored))]),
     ),
   );
 }
