@@ -6,13 +6,16 @@
  */
 import { CorsConfigError, readXml, type XmlElement } from "@sluice/cors";
 import { unquoteEtag } from "@sluice/s3";
-import { CHECKSUM_ALGORITHMS } from "../../checksums.js";
+import { CHECKSUM_ALGORITHMS, checksumType } from "../../checksums.js";
+import { combineCrc64Nvme } from "../../crc64-nvme.js";
+import type { PartRecord } from "../../storage/multipart-uploads.js";
 import {
   type WriteConditionFailure,
   writeCondition,
   writeConditionError,
   writeConditionFailure,
 } from "../conditions.js";
+import { objectChecksumClaim } from "../integrity.js";
 import {
   checkCompletion,
   compositeChecksums,
@@ -41,6 +44,7 @@ export async function CompleteMultipartUpload(context: OperationContext): Promis
   const bucket = requireBucket(context).name;
   const key = requireKey(context);
   const uploadId = request.query.get("uploadId") ?? "";
+  const claim = objectChecksumClaim(request);
   const listed = parseParts((await readSmallBody(context, MAX_BODY_BYTES)).toString("utf8"));
   const listing = listed.map((p) => `${p.partNumber}:${p.etag}`).join(" ");
   const requested = writeCondition(request.headers, flavor.name);
@@ -73,6 +77,9 @@ export async function CompleteMultipartUpload(context: OperationContext): Promis
           ),
         };
       }
+      const checksums = objectChecksums(chosen, upload.checksumAlgorithm);
+      const refused = checkObjectChecksumClaim(claim, upload.checksumAlgorithm, checksums);
+      if (refused) return { ok: false, error: refused };
       return {
         ok: true,
         parts: chosen,
@@ -80,7 +87,7 @@ export async function CompleteMultipartUpload(context: OperationContext): Promis
           contentType: upload.contentType,
           headers: upload.headers,
           metadata: upload.metadata,
-          checksums: compositeChecksums(chosen, upload.checksumAlgorithm),
+          checksums,
           etag: multipartEtag(chosen),
           lastModifiedMs: context.now().getTime(),
           partsCount: chosen.length,
@@ -98,8 +105,10 @@ export async function CompleteMultipartUpload(context: OperationContext): Promis
   );
 
   let etag: string;
+  let checksums: Readonly<Record<string, string>> = {};
   if (result.ok) {
     etag = result.record.etag;
+    checksums = result.record.checksums;
   } else if (result.reason === "no-bucket") {
     throw noSuchBucket(bucket);
   } else if (result.reason === "refused") {
@@ -110,6 +119,7 @@ export async function CompleteMultipartUpload(context: OperationContext): Promis
       throw noSuchUpload(uploadId);
     etag = done.etag;
   }
+  const [stored] = Object.values(checksums);
   return xmlResponse(
     document(
       "CompleteMultipartUploadResult",
@@ -117,8 +127,64 @@ export async function CompleteMultipartUpload(context: OperationContext): Promis
       el("Bucket", bucket),
       el("Key", key),
       el("ETag", `"${etag}"`),
+      ...Object.entries(checksums).map(([algorithm, value]) =>
+        el(`Checksum${algorithm.toUpperCase()}`, value),
+      ),
+      ...(stored === undefined ? [] : [el("ChecksumType", checksumType(stored))]),
     ),
   );
+}
+
+/**
+ * The object's checksum from its parts': CRC64NVME is a full-object checksum only, the CRC
+ * of all the bytes, combined from the parts' CRCs; the other algorithms are COMPOSITE, a
+ * checksum of the parts' checksums with `-N`.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
+ */
+function objectChecksums(
+  parts: readonly PartRecord[],
+  algorithm: string | undefined,
+): Record<string, string> {
+  if (algorithm !== "crc64nvme") return compositeChecksums(parts, algorithm);
+  if (parts.some((part) => part.checksums.crc64nvme === undefined)) return {};
+  const pieces = parts.map((part) => ({
+    crc: Buffer.from(part.checksums.crc64nvme as string, "base64"),
+    size: part.size,
+  }));
+  return { crc64nvme: combineCrc64Nvme(pieces).toString("base64") };
+}
+
+/**
+ * A checksum the request claims for the whole object must be the one computed, of the
+ * algorithm and type the upload was created with: S3 answers a mismatch with BadDigest.
+ */
+function checkObjectChecksumClaim(
+  claim: ReturnType<typeof objectChecksumClaim>,
+  algorithm: string | undefined,
+  computed: Readonly<Record<string, string>>,
+): S3Error | undefined {
+  const value = algorithm === undefined ? undefined : computed[algorithm];
+  const type = value === undefined ? undefined : checksumType(value);
+  if (claim.type !== undefined && claim.type !== type) {
+    return new S3Error(
+      "BadDigest",
+      `The upload was created with checksum type ${type ?? "none"}, not ${claim.type}.`,
+    );
+  }
+  if (claim.checksum === undefined) return undefined;
+  if (claim.checksum.algorithm !== algorithm || value === undefined) {
+    return new S3Error(
+      "InvalidRequest",
+      `The upload was created ${algorithm ? `with the ${algorithm.toUpperCase()} checksum algorithm` : "without a checksum algorithm"}; x-amz-checksum-${claim.checksum.algorithm} cannot be checked against its parts.`,
+    );
+  }
+  if (claim.checksum.value !== value) {
+    return new S3Error(
+      "BadDigest",
+      `The ${algorithm.toUpperCase()} you specified did not match the calculated checksum.`,
+    );
+  }
+  return undefined;
 }
 
 function parseParts(text: string): ListedPart[] {

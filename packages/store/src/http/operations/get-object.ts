@@ -3,6 +3,8 @@
  * overrides, and the body streamed from disk.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
  */
+
+import { checksumType } from "../../checksums.js";
 import type { ObjectRecord } from "../../storage/object-storage.js";
 import { checkReadConditions } from "../conditions.js";
 import { objectResponseHeaders } from "../object-headers.js";
@@ -38,6 +40,11 @@ async function read(context: OperationContext, withBody: boolean): Promise<Respo
     record,
     request.headers.get("x-amz-checksum-mode") === "ENABLED",
   );
+  // S3 names the type with the checksum: a PUT's and CRC64NVME's are of the full object.
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith("x-amz-checksum-") && value !== undefined)
+      headers["x-amz-checksum-type"] = checksumType(String(value));
+  }
   if (checkReadConditions(request.headers, record) === "not-modified") {
     return new Response(null, {
       status: 304,
