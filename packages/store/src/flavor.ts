@@ -8,6 +8,8 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html
  */
 
+import type { S3ErrorCode } from "./http/s3-error.js";
+
 export type FlavorName = "r2" | "s3";
 
 const MiB = 1024 * 1024;
@@ -25,7 +27,11 @@ export interface Flavor {
   /** An expired presigned URL: R2 says 403 ExpiredRequest, AWS 403 AccessDenied. */
   readonly expiredCode: "ExpiredRequest" | "AccessDenied";
   /** An unknown access key: R2 says 401 Unauthorized, AWS 403 InvalidAccessKeyId. */
-  readonly unknownKey: { readonly code: string; readonly status: number; readonly message: string };
+  readonly unknownKey: {
+    readonly code: S3ErrorCode;
+    readonly status: number;
+    readonly message: string;
+  };
   /** Incomplete multipart uploads are aborted this long after they began (R2: 7 days). */
   readonly abandonedUploadMs: number | undefined;
 }

@@ -5,7 +5,7 @@
  */
 import { CorsConfigError, encodeCorsXml, parseCorsXml } from "@sluice/cors";
 import { type OperationContext, readSmallBody, requireBucket, xmlResponse } from "../operation.js";
-import { noSuchBucket, S3Error } from "../s3-error.js";
+import { isS3ErrorCode, noSuchBucket, S3Error } from "../s3-error.js";
 
 /** S3 limits a CORS configuration to 64 KB. */
 const MAX_CORS_BYTES = 64 * 1024;
@@ -17,7 +17,9 @@ export async function PutBucketCors(context: OperationContext): Promise<Response
   try {
     xml = encodeCorsXml(parseCorsXml(body.toString("utf8"), { flavor: context.flavor.name }));
   } catch (error) {
-    if (error instanceof CorsConfigError) throw new S3Error(error.code, error.message);
+    // The store reads XML only, so the JSON form's code cannot arise here.
+    if (error instanceof CorsConfigError)
+      throw new S3Error(isS3ErrorCode(error.code) ? error.code : "MalformedXML", error.message);
     throw error;
   }
   if (!context.storage.setCors(bucket, xml)) throw noSuchBucket(bucket);
