@@ -47,14 +47,8 @@ export function xmlResponse(
   });
 }
 
-/** Largest XML body an operation reads (DeleteObjects of 1,000 long keys fits). */
-const MAX_XML_BODY_BYTES = 2 * 1024 * 1024;
-
 /** Reads a small body whole (an XML document), with its integrity claims checked. */
-export async function readSmallBody(
-  context: OperationContext,
-  maxBytes = MAX_XML_BODY_BYTES,
-): Promise<Buffer> {
+export async function readSmallBody(context: OperationContext, maxBytes: number): Promise<Buffer> {
   const claims = readClaims(context.request, context.verified);
   const body = new RequestBody(context.request, context.verified, maxBytes);
   const digests = new Digests(algorithmsFor(claims), { sha256Hex: claims.sha256Hex !== undefined });

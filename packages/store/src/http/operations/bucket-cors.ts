@@ -4,18 +4,20 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketCors.html
  */
 import { CorsConfigError, encodeCorsXml, parseCorsXml } from "@sluice/cors";
-import { type OperationContext, readSmallBody, requireBucket, xmlResponse } from "../operation.js";
+import { type OperationContext, requireBucket, xmlResponse } from "../operation.js";
 import { isS3ErrorCode, noSuchBucket, S3Error } from "../s3-error.js";
+import { checkNesting, readXmlBody } from "../xml-body.js";
 
 /** S3 limits a CORS configuration to 64 KB. */
 const MAX_CORS_BYTES = 64 * 1024;
 
 export async function PutBucketCors(context: OperationContext): Promise<Response> {
   const bucket = requireBucket(context).name;
-  const body = await readSmallBody(context, MAX_CORS_BYTES);
+  const body = await readXmlBody(context, MAX_CORS_BYTES);
+  checkNesting(body);
   let xml: string;
   try {
-    xml = encodeCorsXml(parseCorsXml(body.toString("utf8"), { flavor: context.flavor.name }));
+    xml = encodeCorsXml(parseCorsXml(body, { flavor: context.flavor.name }));
   } catch (error) {
     // The store reads XML only, so the JSON form's code cannot arise here.
     if (error instanceof CorsConfigError)
