@@ -39,6 +39,7 @@ import {
   type RequestContext,
   type S3Request,
 } from "./s3-request.js";
+import { refuseUnsupportedHeaders } from "./unsupported-headers.js";
 
 const OPERATIONS: Readonly<Record<Operation, OperationHandler>> = {
   ListBuckets,
@@ -129,6 +130,7 @@ export function createHandler(options: HandlerOptions): Handler {
         if (detected.kind === "not-implemented") {
           throw notImplemented(detected.operation);
         }
+        refuseUnsupportedHeaders(s3, detected.operation, options.flavor);
         const operationContext: OperationContext = {
           request: s3,
           verified,
