@@ -52,7 +52,7 @@ export interface Expected {
   /** ListParts of an upload that was aborted or completed. */
   readonly listPartsAfterEnd: Refusal;
   /** CompleteMultipartUpload listing parts 4, 3 (each of 5 MiB). */
-  readonly partsOutOfOrder: Refusal;
+  readonly partsOutOfOrder: Refusal | "completed";
   /** CompleteMultipartUpload with `If-None-Match: *` over an existing object. */
   readonly completeOverExisting: Refusal | "replaced";
   /** Whether `<Message>` in an error says something. */
@@ -89,6 +89,11 @@ export const EXPECTED: Record<TargetId, Expected> = {
     expiredUrl: { status: 403, code: "ExpiredRequest" },
     // R2: every part but the last has the same size.
     unequalParts: { status: 400, code: "InvalidPart" },
+    // R2's error table: "10073 BucketConflict 409 Bucket name already exists".
+    createOwnedBucket: { status: 409, code: "BucketConflict" },
+    // R2 changelog 2024-01-26: "Parts are now automatically sorted in ascending order
+    // regardless of input during CompleteMultipartUpload".
+    partsOutOfOrder: "completed",
   },
   rgw: {
     ...S3_LIKE,

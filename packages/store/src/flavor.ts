@@ -41,8 +41,9 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export const FLAVORS: Readonly<Record<FlavorName, Flavor>> = {
   r2: {
     name: "r2",
-    // R2: "region: auto"; us-east-1 and an empty region are aliases of auto.
-    regions: ["auto", "us-east-1"],
+    // R2: "the region for an R2 bucket is `auto`. ... an empty value and `us-east-1`
+    // will alias to the `auto` region" (https://developers.cloudflare.com/r2/api/s3/api/).
+    regions: ["auto", "us-east-1", ""],
     // R2: 5 GiB - 5 MiB for a single upload.
     maxPutBytes: 5 * GiB - 5 * MiB,
     maxKeyBytes: 1024,

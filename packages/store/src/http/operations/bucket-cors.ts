@@ -17,7 +17,16 @@ export async function PutBucketCors(context: OperationContext): Promise<Response
   checkNesting(body);
   let xml: string;
   try {
-    xml = encodeCorsXml(parseCorsXml(body, { flavor: context.flavor.name }));
+    const configuration = parseCorsXml(body, { flavor: context.flavor.name });
+    // R2 refuses an empty AllowedHeader (changelog 2024-01-30: "Fixed a bug where the
+    // API would accept empty strings in the AllowedHeaders property of PutBucketCors").
+    if (
+      context.flavor.name === "r2" &&
+      configuration.rules.some((rule) => rule.allowedHeaders.some((h) => h.trim() === ""))
+    ) {
+      throw new S3Error("InvalidRequest", "An AllowedHeader of a CORS rule is empty.");
+    }
+    xml = encodeCorsXml(configuration);
   } catch (error) {
     // The store reads XML only, so the JSON form's code cannot arise here.
     if (error instanceof CorsConfigError)

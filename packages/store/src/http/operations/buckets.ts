@@ -55,11 +55,17 @@ export async function CreateBucket(context: OperationContext): Promise<Response>
   const configuration = await readXmlBody(context, 64 * 1024);
   if (configuration.trim() !== "") parseXmlBody(configuration, "CreateBucketConfiguration");
   if (!context.storage.createBucket(name, context.now().getTime())) {
-    throw new S3Error(
-      "BucketAlreadyOwnedByYou",
-      "Your previous request to create the named bucket succeeded and you already own it.",
-      { BucketName: name },
-    );
+    // R2's error table: 409 BucketConflict, "Bucket name already exists"
+    // (https://developers.cloudflare.com/r2/api/error-codes/).
+    throw context.flavor.name === "r2"
+      ? new S3Error("BucketConflict", "The bucket you tried to create already exists.", {
+          BucketName: name,
+        })
+      : new S3Error(
+          "BucketAlreadyOwnedByYou",
+          "Your previous request to create the named bucket succeeded and you already own it.",
+          { BucketName: name },
+        );
   }
   return new Response(null, { status: 200, headers: { location: `/${name}` } });
 }

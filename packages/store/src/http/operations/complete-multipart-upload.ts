@@ -37,6 +37,7 @@ export async function CompleteMultipartUpload(context: OperationContext): Promis
   const listed = parseParts(await readXmlBody(context, MAX_BODY_BYTES));
   const listing = listed.map((p) => `${p.partNumber}:${p.etag}`).join(" ");
   const requested = writeCondition(request.headers, flavor.name);
+  let conditionFailed = false;
 
   const result = await storage.uploads.complete<S3Error>(
     uploadId,
@@ -84,7 +85,9 @@ export async function CompleteMultipartUpload(context: OperationContext): Promis
             (upload.condition === "absent"
               ? writeConditionFailure({ kind: "absent" }, current)
               : undefined) ?? writeConditionFailure(requested, current);
-          return failure === undefined ? undefined : writeConditionError(failure, key);
+          if (failure === undefined) return undefined;
+          conditionFailed = true;
+          return writeConditionError(failure, key);
         },
       };
     },
@@ -96,6 +99,9 @@ export async function CompleteMultipartUpload(context: OperationContext): Promis
   } else if (result.reason === "no-bucket") {
     throw noSuchBucket(bucket);
   } else if (result.reason === "refused") {
+    // R2 ends an upload whose completion condition fails (changelog 2023-08-11: "the
+    // upload is no longer available and is treated as aborted"); S3 keeps it open.
+    if (conditionFailed && flavor.name === "r2") await storage.uploads.abort(uploadId);
     throw result.error;
   } else {
     const done = storage.uploads.completed(uploadId);

@@ -4,7 +4,7 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
  */
 import type { XmlElement } from "@sluice/cors";
-import { type OperationContext, requireBucket, xmlResponse } from "../operation.js";
+import { keyTooLong, type OperationContext, requireBucket, xmlResponse } from "../operation.js";
 import { malformedXml, S3Error } from "../s3-error.js";
 import { document, el } from "../xml.js";
 import { parseXmlBody, readXmlBody } from "../xml-body.js";
@@ -37,14 +37,11 @@ export async function DeleteObjects(context: OperationContext): Promise<Response
   const deleted: ReturnType<typeof el>[] = [];
   const errors: ReturnType<typeof el>[] = [];
   for (const key of keys as string[]) {
-    if (Buffer.byteLength(key) > context.flavor.maxKeyBytes) {
+    const length = Buffer.byteLength(key);
+    if (length > context.flavor.maxKeyBytes) {
+      const error = keyTooLong(context.flavor, length);
       errors.push(
-        el(
-          "Error",
-          el("Key", key),
-          el("Code", "KeyTooLongError"),
-          el("Message", "Your key is too long"),
-        ),
+        el("Error", el("Key", key), el("Code", error.code), el("Message", error.message)),
       );
       continue;
     }
