@@ -183,8 +183,8 @@ export function storeRequest(
 async function createBucket(storeUrl: string, bucket: string, credentials: Credentials) {
   const response = await storeRequest("PUT", `${storeUrl}/${bucket}`, credentials);
   const text = await response.text();
-  // 409 BucketAlreadyOwnedByYou: it is there from an earlier run.
-  if (response.status !== 200 && !text.includes("BucketAlreadyOwnedByYou")) {
+  // 409 BucketAlreadyOwnedByYou (S3) or BucketConflict (R2): it is there from an earlier run.
+  if (response.status !== 200 && !/BucketAlreadyOwnedByYou|BucketConflict/.test(text)) {
     throw new Error(`creating bucket ${bucket} failed: HTTP ${response.status} ${text}`);
   }
 }
