@@ -696,9 +696,18 @@ for (const id of targetIds()) {
             expected,
           );
           assert.equal(stored, "already here");
-          await s3.send(
-            new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }),
-          );
+          if (target.expected.uploadAfterFailedCondition === "aborted") {
+            assert.deepEqual(
+              await refusalOf(
+                s3.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId })),
+              ),
+              { status: 404, code: "NoSuchUpload" },
+            );
+          } else {
+            await s3.send(
+              new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }),
+            );
+          }
         }
       });
     });

@@ -55,6 +55,8 @@ export interface Expected {
   readonly partsOutOfOrder: Refusal | "completed";
   /** CompleteMultipartUpload with `If-None-Match: *` over an existing object. */
   readonly completeOverExisting: Refusal | "replaced";
+  /** The upload after a CompleteMultipartUpload whose condition failed. */
+  readonly uploadAfterFailedCondition: "open" | "aborted";
   /** Whether `<Message>` in an error says something. */
   readonly errorMessages: boolean;
   /** Whether a refused request from an allowed origin carries Access-Control-Allow-Origin. */
@@ -76,6 +78,7 @@ const S3_LIKE: Expected = {
   listPartsAfterEnd: { status: 404, code: "NoSuchUpload" },
   partsOutOfOrder: { status: 400, code: "InvalidPartOrder" },
   completeOverExisting: { status: 412, code: "PreconditionFailed" },
+  uploadAfterFailedCondition: "open",
   errorMessages: true,
   corsOnErrors: true,
 };
@@ -94,6 +97,9 @@ export const EXPECTED: Record<TargetId, Expected> = {
     // R2 changelog 2024-01-26: "Parts are now automatically sorted in ascending order
     // regardless of input during CompleteMultipartUpload".
     partsOutOfOrder: "completed",
+    // R2 changelog 2023-08-11: "When a condition failure occurs when publishing an
+    // upload, the upload is no longer available and is treated as aborted."
+    uploadAfterFailedCondition: "aborted",
   },
   rgw: {
     ...S3_LIKE,

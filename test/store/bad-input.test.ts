@@ -592,14 +592,24 @@ const CASES: readonly BadCase[] = [
     message: "Couldn't parse the specified URI.",
   },
   {
-    name: "a malformed x-amz-checksum-sha256",
+    name: "an x-amz-checksum-sha256 of the wrong length",
+    send: () =>
+      send(
+        signed("PUT", object("sum-1"), { body: "x", headers: { "x-amz-checksum-sha256": "YWJj" } }),
+      ),
+    status: 400,
+    code: "InvalidRequest",
+    message: "Value for x-amz-checksum-sha256 header is invalid.",
+  },
+  {
+    // R2's error table: "10014 InvalidDigest 400 Checksum header format is malformed".
+    name: "an x-amz-checksum-sha256 that is not base64",
     send: () =>
       send(
         signed("PUT", object("sum-1"), { body: "x", headers: { "x-amz-checksum-sha256": "abc" } }),
       ),
     status: 400,
-    code: "InvalidRequest",
-    message: "Value for x-amz-checksum-sha256 header is invalid.",
+    code: "InvalidDigest",
   },
   {
     name: "two different x-amz-checksum-* headers",
