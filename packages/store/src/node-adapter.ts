@@ -52,7 +52,8 @@ export function nodeListener(
     });
     serve(handler, req, res, log, onError).catch((error: unknown) => {
       onError(error);
-      res.destroy();
+      // An answer already out (a log callback that threw) is left to finish.
+      if (!res.writableEnded) res.destroy();
     });
   };
 }
