@@ -348,8 +348,13 @@ export function createS3Api(config: StorageConfig, now: () => Date): S3Api {
       try {
         await drain(await send("CreateBucket", "PUT", bucketUrl("")));
       } catch (error) {
-        // Already ours, from an earlier run (S3 outside us-east-1, R2, our store).
-        if (error instanceof S3RequestError && error.hasCode("BucketAlreadyOwnedByYou")) return;
+        // Already ours, from an earlier run: S3 outside us-east-1 and our store under `s3` say
+        // BucketAlreadyOwnedByYou, R2 and our store under `r2` BucketConflict.
+        if (
+          error instanceof S3RequestError &&
+          error.hasCode("BucketAlreadyOwnedByYou", "BucketConflict")
+        )
+          return;
         throw error;
       }
     },

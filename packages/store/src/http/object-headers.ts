@@ -4,6 +4,7 @@
  */
 import type { Flavor } from "../flavor.js";
 import type { ObjectAttributes, ObjectRecord } from "../storage/object-storage.js";
+import { checkStoredHeader } from "./header-values.js";
 import { httpDate } from "./operation.js";
 import { S3Error } from "./s3-error.js";
 
@@ -32,13 +33,17 @@ export function attributesFrom(
         .join(", ");
       if (value === "") value = null;
     }
-    if (value !== null) stored[name] = value;
+    if (value !== null) {
+      checkStoredHeader(name, value);
+      stored[name] = value;
+    }
   }
   const metadata: Record<string, string> = {};
   let metadataBytes = 0;
   for (const [name, value] of headers) {
     if (!name.startsWith("x-amz-meta-")) continue;
     const key = name.slice("x-amz-meta-".length);
+    checkStoredHeader(name, value);
     metadata[key] = value;
     metadataBytes += Buffer.byteLength(key) + Buffer.byteLength(value);
   }
@@ -52,7 +57,9 @@ export function attributesFrom(
       },
     );
   }
-  return { contentType: headers.get("content-type") ?? undefined, headers: stored, metadata };
+  const contentType = headers.get("content-type") ?? undefined;
+  if (contentType !== undefined) checkStoredHeader("content-type", contentType);
+  return { contentType, headers: stored, metadata };
 }
 
 /** The headers of a GET or HEAD response for the object (not its length or range). */

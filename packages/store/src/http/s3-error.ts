@@ -7,7 +7,11 @@
  */
 import { el, plainDocument } from "./xml.js";
 
-const STATUS: Readonly<Record<string, number>> = {
+/**
+ * Every code the store answers with, and its status. A code not in this table does not
+ * compile: `S3ErrorCode` is its keys.
+ */
+const STATUS = {
   AccessDenied: 403,
   AccessForbidden: 403,
   AuthorizationHeaderMalformed: 400,
@@ -16,6 +20,7 @@ const STATUS: Readonly<Record<string, number>> = {
   BadRequest: 400,
   BucketAlreadyExists: 409,
   BucketAlreadyOwnedByYou: 409,
+  BucketConflict: 409,
   BucketNotEmpty: 409,
   ConditionalRequestConflict: 409,
   EntityTooLarge: 400,
@@ -27,7 +32,9 @@ const STATUS: Readonly<Record<string, number>> = {
   InvalidArgument: 400,
   InvalidBucketName: 400,
   InvalidDigest: 400,
+  InvalidObjectName: 400,
   InvalidPart: 400,
+  InvalidPartNumber: 416,
   InvalidPartOrder: 400,
   InvalidRange: 416,
   InvalidRequest: 400,
@@ -54,21 +61,27 @@ const STATUS: Readonly<Record<string, number>> = {
   SignatureDoesNotMatch: 403,
   Unauthorized: 401,
   XAmzContentSHA256Mismatch: 400,
-};
+} as const satisfies Readonly<Record<string, number>>;
+
+export type S3ErrorCode = keyof typeof STATUS;
+
+export function isS3ErrorCode(code: string): code is S3ErrorCode {
+  return Object.hasOwn(STATUS, code);
+}
 
 export class S3Error extends Error {
   override readonly name = "S3Error";
   readonly status: number;
 
   constructor(
-    readonly code: string,
+    readonly code: S3ErrorCode,
     message: string,
     /** Extra elements of `<Error>`, in order (`BucketName`, `Key`, `Condition`, ...). */
     readonly fields: Readonly<Record<string, string | number>> = {},
     status?: number,
   ) {
     super(message);
-    this.status = status ?? STATUS[code] ?? 400;
+    this.status = status ?? STATUS[code];
   }
 }
 

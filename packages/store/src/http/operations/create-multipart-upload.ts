@@ -5,7 +5,13 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html
  */
 import { isChecksumAlgorithm } from "../../checksums.js";
-import { writeCondition } from "../conditions.js";
+import {
+  checkWriteCondition,
+  dateFailure,
+  writeCondition,
+  writeConditionError,
+  writeDates,
+} from "../conditions.js";
 import { attributesFrom } from "../object-headers.js";
 import {
   httpDate,
@@ -23,7 +29,18 @@ export async function CreateMultipartUpload(context: OperationContext): Promise<
   const key = requireKey(context);
   const attributes = attributesFrom(request.headers, flavor);
   const condition = writeCondition(request.headers, flavor.name);
-  if (condition.kind !== "none" && condition.kind !== "absent") {
+  if (flavor.name === "r2") {
+    // R2 judges a creation's conditions against the object as it is: a failing one is
+    // 412, not 501 (changelog 2022-05-27: "If conditional headers are provided to ...
+    // CreateMultipartUpload operations, and the object exists, a 412 Precondition
+    // Failed status code will be returned if these checks are not met").
+    const current = context.storage.getObject(bucket, key);
+    if (condition.kind !== "none" && condition.kind !== "absent") {
+      checkWriteCondition(condition, current, key);
+    }
+    const dated = dateFailure(writeDates(request.headers, flavor.name), current);
+    if (dated !== undefined) throw writeConditionError(dated, key);
+  } else if (condition.kind !== "none" && condition.kind !== "absent") {
     throw new S3Error(
       "NotImplemented",
       "CreateMultipartUpload takes If-None-Match: * only; send other conditions with CompleteMultipartUpload.",

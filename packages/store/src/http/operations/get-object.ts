@@ -7,6 +7,7 @@
 import { checksumType } from "../../checksums.js";
 import type { ObjectRecord } from "../../storage/object-storage.js";
 import { checkReadConditions } from "../conditions.js";
+import { responseOverride } from "../header-values.js";
 import { objectResponseHeaders } from "../object-headers.js";
 import { type OperationContext, requireBucket, requireKey } from "../operation.js";
 import { noSuchKey, S3Error } from "../s3-error.js";
@@ -31,6 +32,12 @@ export function HeadObject(context: OperationContext): Promise<Response> {
 
 async function read(context: OperationContext, withBody: boolean): Promise<Response> {
   const { request, storage } = context;
+  // Checked first: a value HTTP cannot carry is refused whatever the object's state.
+  const overrides: Record<string, string> = {};
+  for (const [parameter, header] of Object.entries(OVERRIDES)) {
+    const value = request.query.get(parameter);
+    if (value !== undefined) overrides[header] = responseOverride(parameter, value);
+  }
   const bucket = requireBucket(context).name;
   const key = requireKey(context);
   const record = storage.getObject(bucket, key);
@@ -54,10 +61,7 @@ async function read(context: OperationContext, withBody: boolean): Promise<Respo
       },
     });
   }
-  for (const [parameter, header] of Object.entries(OVERRIDES)) {
-    const value = request.query.get(parameter);
-    if (value !== undefined) headers[header] = value;
-  }
+  Object.assign(headers, overrides);
 
   const partNumber = request.query.get("partNumber");
   const range =
