@@ -1,8 +1,9 @@
 /**
  * The S3 error codes the project speaks or reads, each with the HTTP status S3 answers
  * it with; `S3ErrorCode` is derived from this one table, so a misspelt code does not
- * compile. R2's own codes (`Unauthorized` for an unknown key, `ExpiredRequest`) are here
- * beside S3's.
+ * compile. R2's own codes (`Unauthorized` for an unknown key, `ExpiredRequest`,
+ * `BucketConflict`, `InvalidObjectName`) are here beside S3's. The store answers with
+ * these codes and statuses; clients read them.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList
  * https://developers.cloudflare.com/r2/api/error-codes/
  */
@@ -16,6 +17,7 @@ export const S3_ERROR_STATUS = {
   BadRequest: 400,
   BucketAlreadyExists: 409,
   BucketAlreadyOwnedByYou: 409,
+  BucketConflict: 409,
   BucketNotEmpty: 409,
   ConditionalRequestConflict: 409,
   EntityTooLarge: 400,
@@ -27,7 +29,9 @@ export const S3_ERROR_STATUS = {
   InvalidArgument: 400,
   InvalidBucketName: 400,
   InvalidDigest: 400,
+  InvalidObjectName: 400,
   InvalidPart: 400,
+  InvalidPartNumber: 416,
   InvalidPartOrder: 400,
   InvalidRange: 416,
   InvalidRequest: 400,
