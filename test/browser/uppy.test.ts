@@ -89,15 +89,15 @@ describe("Uppy 4, 5 and 6 with @sluice/uppy in Chromium", { skip: browser === un
   });
 
   /** A fresh browser profile, signed in, on the Uppy page bundled for `major`. */
-  async function openUppy(major: UppyMajor, js: string): Promise<Page> {
+  async function openUppy(major: UppyMajor, js: string, origin = dev.appUrl): Promise<Page> {
     const context = await (browser as Browser).newContext({
       viewport: { width: 900, height: 700 },
       bypassCSP: true,
     });
     contexts.push(context);
     const page = await context.newPage();
-    await signIn(page, dev.appUrl);
-    await page.route(`${dev.appUrl}/uppy-test/page.js`, (route) =>
+    await signIn(page, origin);
+    await page.route(`${origin}/uppy-test/page.js`, (route) =>
       route.fulfill({ contentType: "text/javascript", body: js }),
     );
     await loadUppy(page);
@@ -190,6 +190,25 @@ describe("Uppy 4, 5 and 6 with @sluice/uppy in Chromium", { skip: browser === un
         assert.match(outcome.failed[0]?.error ?? "", /text\/plain files are not allowed here/);
         await page.waitForFunction(dashboardSays("text/plain files are not allowed here"));
         assert.equal(dev.seen.slice(before).filter((r) => r.method === "PUT").length, 0);
+      });
+
+      test("on an origin the bucket's CORS rules do not list, the Dashboard says so and names the check", async () => {
+        const thirdOrigin = dev.appUrl.replace("127.0.0.1", "localhost");
+        const page = await openUppy(major, js, thirdOrigin);
+        await addFile(page, "avatar", {
+          name: "pier.jpg",
+          mimeType: "image/jpeg",
+          buffer: fakeJpeg(64 * 1024),
+        });
+        const outcome = (await page.evaluate(UPLOAD)) as UploadOutcome;
+        assert.deepEqual(outcome.successful, []);
+        const check = `sluice cors check --endpoint-url ${dev.storeUrl} --bucket ${dev.bucket} --origin ${thirdOrigin} --method PUT`;
+        assert.match(
+          outcome.failed[0]?.error ?? "",
+          /CORS rules do not allow this page's origin \(http:\/\/localhost:\d+\)/,
+        );
+        assert.ok(outcome.failed[0]?.error.includes(check));
+        await page.waitForFunction(dashboardSays(check));
       });
 
       test("bytes that are not what the name says are rejected after the upload: the file fails and the object is gone", async () => {
