@@ -17,6 +17,7 @@
  * that says nothing of the internals.
  */
 import { ApiError, apiError } from "./api-error.js";
+import { companionRefusal, isCompanionPath } from "./companion/companion-refusal.js";
 import { CompletionHookError, createCompleter, DEFAULT_LEASE_MS } from "./completion.js";
 import { abortUpload } from "./endpoints/abort-upload.js";
 import { completeUpload } from "./endpoints/complete-upload.js";
@@ -138,6 +139,9 @@ export function createUploadHandler(options: UploadHandlerOptions): UploadHandle
 
   async function dispatch(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
+    if (path.startsWith(basePath) && isCompanionPath(path.slice(basePath.length))) {
+      return companionRefusal();
+    }
     const match = path.startsWith(basePath) ? ENDPOINT.exec(path.slice(basePath.length)) : null;
     if (!match) throw apiError("not_found", `no such endpoint: ${path}`);
     const [, id, action] = match;
