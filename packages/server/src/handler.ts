@@ -19,6 +19,7 @@
 import { helpForS3Error } from "@sluice/s3";
 import { createS3Api, S3RequestError, type StorageConfig } from "@sluice/s3/client";
 import { ApiError, apiError } from "./api-error.js";
+import { companionRefusal, isCompanionPath } from "./companion/companion-refusal.js";
 import { CompletionHookError, createCompleter, DEFAULT_LEASE_MS } from "./completion.js";
 import { abortUpload } from "./endpoints/abort-upload.js";
 import { completeUpload } from "./endpoints/complete-upload.js";
@@ -139,6 +140,9 @@ export function createUploadHandler(options: UploadHandlerOptions): UploadHandle
 
   async function dispatch(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
+    if (path.startsWith(basePath) && isCompanionPath(path.slice(basePath.length))) {
+      return companionRefusal();
+    }
     const match = path.startsWith(basePath) ? ENDPOINT.exec(path.slice(basePath.length)) : null;
     if (path.startsWith(`${basePath}/routes/`))
       return describeRoute(context, request, path.slice(basePath.length));
