@@ -188,10 +188,14 @@ async function serveStoreWith(
 ): Promise<Server> {
   const handler = (request: Request, context?: RequestContext) =>
     middleware(request, () => store.handler(request, context));
-  return createServer(
+  const listener = nodeListener(handler, log);
+  const server = createServer(
     { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 },
-    nodeListener(handler, log),
+    listener,
   );
+  // 100 Continue only once the store has checked the request (see nodeListener).
+  server.on("checkContinue", listener.checkContinue);
+  return server;
 }
 
 function listen(server: Server, port: number, host: string): Promise<string> {

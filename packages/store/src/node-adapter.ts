@@ -29,33 +29,43 @@ export interface RequestLogEntry {
  */
 const pending = new WeakMap<object, ServerResponse>();
 
+export type NodeListener = ((req: IncomingMessage, res: ServerResponse) => void) & {
+  /**
+   * The same, for the server's `checkContinue` event: a request that sent
+   * `Expect: 100-continue` hears `100 Continue` only when the store first reads its body,
+   * which is after it was authenticated and every check that needs no body passed, as
+   * S3 does; a request refused before that never gets it, and its body is never read.
+   * (Without it Node answers `100 Continue` at once, before anything is checked.)
+   */
+  readonly checkContinue: (req: IncomingMessage, res: ServerResponse) => void;
+};
+
 /**
- * The `request` listener. Also the `checkContinue` listener: a request that sent
- * `Expect: 100-continue` hears `100 Continue` only when the store first reads its body,
- * which is after it was authenticated and every check that needs no body passed, as S3
- * does; a request refused before that never gets it, and its body is never read.
- *
- * `onError` hears what went wrong while answering (a response Node refused to write):
- * that request fails, never the process.
+ * The `request` listener, with `checkContinue` for the event of that name. `onError`
+ * hears what went wrong while answering (a response Node refused to write): that
+ * request fails, never the process.
  */
 export function nodeListener(
   handler: Handler,
   log?: (entry: RequestLogEntry) => void,
   onError: (error: unknown) => void = (error) =>
     console.error("sluice store: writing a response failed:", error),
-) {
-  return (req: IncomingMessage, res: ServerResponse): void => {
-    const socket = req.socket;
-    pending.set(socket, res);
-    res.once("close", () => {
-      if (pending.get(socket) === res) pending.delete(socket);
-    });
-    serve(handler, req, res, log, onError).catch((error: unknown) => {
-      onError(error);
-      // An answer already out (a log callback that threw) is left to finish.
-      if (!res.writableEnded) res.destroy();
-    });
-  };
+): NodeListener {
+  const listen =
+    (deferContinue: boolean) =>
+    (req: IncomingMessage, res: ServerResponse): void => {
+      const socket = req.socket;
+      pending.set(socket, res);
+      res.once("close", () => {
+        if (pending.get(socket) === res) pending.delete(socket);
+      });
+      serve(handler, req, res, log, onError, deferContinue).catch((error: unknown) => {
+        onError(error);
+        // An answer already out (a log callback that threw) is left to finish.
+        if (!res.writableEnded) res.destroy();
+      });
+    };
+  return Object.assign(listen(false), { checkContinue: listen(true) });
 }
 
 async function serve(
@@ -64,6 +74,7 @@ async function serve(
   res: ServerResponse,
   log: ((entry: RequestLogEntry) => void) | undefined,
   onError: (error: unknown) => void,
+  deferContinue: boolean,
 ): Promise<void> {
   const started = performance.now();
   const target = req.url ?? "/";
@@ -80,7 +91,7 @@ async function serve(
       {
         method: req.method ?? "GET",
         headers,
-        body: hasBody ? bodyOf(req, res) : null,
+        body: hasBody ? bodyOf(req, res, deferContinue) : null,
         duplex: "half",
       } as RequestInit,
     );
@@ -154,8 +165,12 @@ async function serve(
  * The request body as a stream that is pulled only when the store reads it; the first
  * read of a request that expects `100 Continue` sends it.
  */
-function bodyOf(req: IncomingMessage, res: ServerResponse): ReadableStream<Uint8Array> {
-  if (!/100-continue/i.test(req.headers.expect ?? "")) {
+function bodyOf(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deferContinue: boolean,
+): ReadableStream<Uint8Array> {
+  if (!deferContinue) {
     return Readable.toWeb(req) as ReadableStream<Uint8Array>;
   }
   let source: ReadableStreamDefaultReader<Uint8Array> | undefined;

@@ -90,7 +90,7 @@ export function createStore(options: StoreOptions): Store {
         listener,
       );
       // `100 Continue` waits until the store reads the body (see nodeListener).
-      server.on("checkContinue", listener);
+      server.on("checkContinue", listener.checkContinue);
       server.on("clientError", onClientError);
       // A client that stops sending mid-body must not hold its connection and temporary
       // file for ever: two idle minutes end it (the body then fails as incomplete).
