@@ -13,11 +13,10 @@
  * two sweepers, or a sweeper and a page, from settling the same upload twice.
  */
 
+import { isUploadGone, type OpenUpload, type S3Api } from "@sluice/s3/client";
 import { type Routes, routeNamed } from "../api/route.js";
 import { isUploadId } from "../api/upload-id.js";
 import type { Intent, Ledger } from "../ledger/ledger.js";
-import type { OpenUpload, S3Api } from "../s3-api.js";
-import { isUploadGone } from "../s3-request-error.js";
 import { type Completer, CompletionHookError } from "./completion.js";
 
 export interface SweepReport {
