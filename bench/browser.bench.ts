@@ -220,29 +220,30 @@ export function browserTable(result: BrowserBench): string {
 /**
  * Runs in the page (a string: this folder is type-checked without the DOM). Builds the
  * `File` once per size, waits until its bytes are all in the blob store, then hands it
- * to `#picker` and resolves when the new row has its key.
+ * to the dropzone's file input and resolves when the new row has its key.
  */
 const PAGE_UPLOAD = `async (mib) => {
   window.benchFiles ??= {};
   const file = (window.benchFiles[mib] ??= new File(Array(mib).fill(window.benchChunk), "bench-" + mib + ".mp4", { type: "${TYPE}", lastModified: 1 }));
   await file.slice(file.size - 1).arrayBuffer();
-  const list = document.getElementById("uploads");
+  const zone = document.getElementById("drop").shadowRoot;
+  const list = zone.querySelector("ul");
   const before = list.children.length;
   const done = new Promise((resolve, reject) => {
     const observer = new MutationObserver(() => {
-      const row = list.firstElementChild;
+      const row = list.lastElementChild;
       if (list.children.length === before || !row) return;
-      if (row.dataset.uploadKey) {
+      if (row.dataset.key) {
         observer.disconnect();
-        resolve({ key: row.dataset.uploadKey, ms: performance.now() - started });
-      } else if (row.dataset.uploadStatus === "failed" || row.dataset.uploadStatus === "aborted") {
+        resolve({ key: row.dataset.key, ms: performance.now() - started });
+      } else if (["failed", "aborted", "refused"].includes(row.dataset.status)) {
         observer.disconnect();
-        reject(new Error(row.querySelector(".upload-error").textContent || row.dataset.uploadStatus));
+        reject(new Error(row.querySelector(".error").textContent || row.dataset.status));
       }
     });
-    observer.observe(list, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-upload-status", "data-upload-key"] });
+    observer.observe(list, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-status", "data-key"] });
   });
-  const picker = document.getElementById("picker");
+  const picker = zone.querySelector("input[type=file]");
   const chosen = new DataTransfer();
   chosen.items.add(file);
   picker.files = chosen.files;

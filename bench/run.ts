@@ -10,6 +10,7 @@ import { cpus } from "node:os";
 import { apiLoadTable, benchApiLoad } from "./api-load.bench.js";
 import { benchBrowser, browserTable } from "./browser.bench.js";
 import { benchCors } from "./cors.bench.js";
+import { benchCrc64Nvme, crc64Table } from "./crc64-nvme.bench.js";
 import { benchLedger } from "./ledger.bench.js";
 import { type Measured, medianRatio } from "./measure.js";
 import { benchServer, serverBytesTable } from "./server.bench.js";
@@ -59,6 +60,10 @@ say(table("Verify a presigned PUT", verify));
 const cors = await benchCors();
 raw.cors = cors;
 say(table("Evaluate CORS against a 100-rule configuration", cors));
+
+const crc64 = await benchCrc64Nvme();
+raw.crc64nvme = crc64;
+say(crc64Table(crc64));
 
 const store = await benchStore();
 raw.storeLargePut = store.largePut;

@@ -1,18 +1,15 @@
 /**
- * The demo page: sign in, pick or drop files, watch each go straight into the bucket,
- * see the files that arrived. Plain DOM and `@sluice/client`, no framework.
+ * The demo page: sign in, pick, drop or paste files, watch each go straight into the
+ * bucket, see the files that arrived. The uploading is `<sluice-dropzone>` from
+ * `@sluice/ui`, as any page would use it; this file adds the demo's sign-in, its route
+ * picker and the list of files in the bucket.
  *
- * For tests and people alike, each upload row carries `data-upload-status` (queued,
- * uploading, paused, done, failed, aborted) and, once done, `data-upload-key`.
+ * For tests and people alike, each file's row in the dropzone carries `data-status`
+ * (checking, refused, queued, uploading, paused, done, failed, aborted) and, once done,
+ * `data-key`.
  */
-import {
-  createUploader,
-  type FileRecord,
-  type Progress,
-  type UploadError,
-  type UploadHandle,
-  type UploadStatus,
-} from "@sluice/client";
+import type { FileRecord } from "@sluice/client";
+import { defineSluiceDropzone, type SluiceDropzoneElement } from "@sluice/ui";
 
 interface RouteInfo {
   readonly name: string;
@@ -33,17 +30,7 @@ const $ = <T extends HTMLElement>(id: string): T => {
   return element as T;
 };
 
-const uploader = createUploader({ endpoint: "/api/uploads" });
 let routes: RouteInfo[] = [];
-
-const STATUS_WORDS: Record<UploadStatus, string> = {
-  queued: "Queued",
-  uploading: "Uploading",
-  paused: "Paused",
-  done: "Uploaded",
-  failed: "Failed",
-  aborted: "Cancelled",
-};
 
 async function main(): Promise<void> {
   $("sign-in-form").addEventListener("submit", (event) => {
@@ -51,7 +38,12 @@ async function main(): Promise<void> {
     void signIn();
   });
   $("sign-out").addEventListener("click", () => void signOut());
-  wirePicker();
+  defineSluiceDropzone();
+  const drop = $<SluiceDropzoneElement>("drop");
+  drop.addEventListener("sluice-complete", () => void refreshFiles());
+  drop.addEventListener("sluice-error", (event) => {
+    if (event.detail.error.kind === "unauthenticated") showSignIn(event.detail.error.message);
+  });
   const [session, config] = await Promise.all([getJson("/api/session"), getJson("/api/config")]);
   routes = (config.body as { routes: RouteInfo[] }).routes;
   renderRoutes();
@@ -132,151 +124,14 @@ function selectedRoute(): RouteInfo | undefined {
 
 function updateHint(): void {
   const route = selectedRoute();
-  $("hint").textContent = route
-    ? `${route.label}: ${route.hint}${route.maxSize > route.multipartThreshold ? `; over ${formatBytes(route.multipartThreshold, 0)} in parallel parts that survive a reload` : ""}.`
-    : "";
-  // A hint for the file dialog only: the upload API decides what is allowed.
-  $<HTMLInputElement>("picker").accept = route ? route.types.join(",") : "";
-}
-
-function wirePicker(): void {
-  const picker = $<HTMLInputElement>("picker");
-  const drop = $("drop");
-  picker.addEventListener("change", () => {
-    const files = [...(picker.files ?? [])];
-    // Cleared, so choosing the same file again (to resume it) is a change too.
-    picker.value = "";
-    for (const file of files) startUpload(file);
-  });
-  drop.addEventListener("dragover", (event) => {
-    event.preventDefault();
-    drop.classList.add("over");
-  });
-  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
-  drop.addEventListener("drop", (event) => {
-    event.preventDefault();
-    drop.classList.remove("over");
-    for (const file of event.dataTransfer?.files ?? []) startUpload(file);
-  });
-}
-
-function startUpload(file: File): void {
-  const route = selectedRoute();
-  if (!route) return;
-  const row = createRow(file);
-  $("uploads").prepend(row.element);
-  $("uploads-empty").hidden = true;
-  const handle = uploader.upload(file, {
-    route: route.name,
-    onProgress: (progress) => row.progress(progress),
-    onStatus: (status) => row.status(status, handle),
-  });
-  row.bind(handle);
-  row.status(handle.status, handle);
-  handle.result.then(
-    (record) => {
-      row.done(record);
-      void refreshFiles();
-    },
-    (error: UploadError) => {
-      row.failed(error);
-      if (error.kind === "unauthenticated") showSignIn(error.message);
-    },
-  );
-}
-
-interface Row {
-  readonly element: HTMLLIElement;
-  bind(handle: UploadHandle): void;
-  progress(progress: Progress): void;
-  status(status: UploadStatus, handle: UploadHandle): void;
-  done(record: FileRecord): void;
-  failed(error: UploadError): void;
-}
-
-function createRow(file: File): Row {
-  const element = document.createElement("li");
-  element.className = "upload";
-  element.innerHTML = `
-    <div class="upload-head">
-      <span class="upload-name"></span>
-      <span class="upload-size"></span>
-      <span class="upload-state"></span>
-    </div>
-    <div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="0">
-      <div class="bar-fill"></div>
-    </div>
-    <div class="upload-meta">
-      <span class="upload-percent">0%</span>
-      <span class="upload-speed"></span>
-      <span class="upload-eta"></span>
-      <span class="upload-actions">
-        <button type="button" class="small pause">Pause</button>
-        <button type="button" class="small cancel">Cancel</button>
-      </span>
-    </div>
-    <p class="upload-note"></p>
-    <p class="upload-error" role="alert"></p>`;
-  const part = <T extends Element>(selector: string) => element.querySelector(selector) as T;
-  part<HTMLElement>(".upload-name").textContent = file.name;
-  part<HTMLElement>(".upload-name").title = file.name;
-  part<HTMLElement>(".upload-size").textContent = formatBytes(file.size);
-  const bar = part<HTMLElement>(".bar");
-  const fill = part<HTMLElement>(".bar-fill");
-  const pause = part<HTMLButtonElement>(".pause");
-  const cancel = part<HTMLButtonElement>(".cancel");
-  let handle: UploadHandle | undefined;
-
-  pause.addEventListener("click", () => {
-    if (!handle) return;
-    if (handle.status === "paused") handle.resume();
-    else handle.pause();
-  });
-  cancel.addEventListener("click", () => handle?.abort());
-
-  const showProgress = (progress: Progress) => {
-    bar.setAttribute("aria-valuenow", String(progress.percent));
-    fill.style.width = `${progress.fraction * 100}%`;
-    part<HTMLElement>(".upload-percent").textContent = `${progress.percent}%`;
-    part<HTMLElement>(".upload-speed").textContent =
-      progress.bytesPerSecond > 0 ? `${formatBytes(progress.bytesPerSecond)}/s` : "";
-    part<HTMLElement>(".upload-eta").textContent =
-      progress.etaSeconds !== undefined && progress.fraction < 1
-        ? `${formatDuration(progress.etaSeconds)} left`
-        : "";
-  };
-
-  return {
-    element,
-    bind(bound) {
-      handle = bound;
-    },
-    progress: showProgress,
-    status(status, current) {
-      element.dataset.uploadStatus = status;
-      part<HTMLElement>(".upload-state").textContent = STATUS_WORDS[status];
-      pause.textContent = status === "paused" ? "Resume" : "Pause";
-      const active = status === "queued" || status === "uploading" || status === "paused";
-      pause.hidden = !active;
-      cancel.hidden = !active;
-      if (current.resumedParts > 0) {
-        part<HTMLElement>(".upload-note").textContent =
-          `Resumed: ${current.resumedParts} ${current.resumedParts === 1 ? "part was" : "parts were"} already in the bucket.`;
-      }
-    },
-    done(record) {
-      element.dataset.uploadKey = record.key;
-      if (handle) showProgress(handle.progress);
-      part<HTMLElement>(".upload-speed").textContent = "";
-      part<HTMLElement>(".upload-eta").textContent = "Verified by the app";
-    },
-    failed(error) {
-      part<HTMLElement>(".upload-speed").textContent = "";
-      part<HTMLElement>(".upload-eta").textContent = "";
-      if (error.kind !== "aborted")
-        part<HTMLElement>(".upload-error").textContent = sentence(error.message);
-    },
-  };
+  if (route) $<SluiceDropzoneElement>("drop").route = route.name;
+  // The dropzone says which types and how large, from the API; this adds how big files travel.
+  const hint = $("hint");
+  hint.textContent =
+    route && route.maxSize > route.multipartThreshold
+      ? `Files over ${formatBytes(route.multipartThreshold, 0)} go up in parallel parts that survive a reload.`
+      : "";
+  hint.hidden = hint.textContent === "";
 }
 
 async function refreshFiles(): Promise<void> {
@@ -321,15 +176,6 @@ function fileItem(file: ListedFile): HTMLLIElement {
   return item;
 }
 
-/** The API's messages start in lower case, to be embedded; shown alone, they are sentences. */
-function sentence(text: string): string {
-  // "the file has…" becomes "The file has…"; "application/pdf files…" stays as it is.
-  const capitalised = /^[a-z]+[\s,;:]/.test(text)
-    ? text.charAt(0).toUpperCase() + text.slice(1)
-    : text;
-  return /[.!?]$/.test(capitalised) ? capitalised : `${capitalised}.`;
-}
-
 function formatBytes(bytes: number, digits = 1): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let value = bytes;
@@ -339,14 +185,6 @@ function formatBytes(bytes: number, digits = 1): string {
     unit++;
   }
   return `${unit === 0 ? value : value.toFixed(digits)} ${units[unit]}`;
-}
-
-function formatDuration(seconds: number): string {
-  if (seconds < 1) return "under a second";
-  if (seconds < 60) return `${Math.ceil(seconds)} s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min ${Math.ceil(seconds % 60)} s`;
-  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
 void main();

@@ -13,13 +13,13 @@
  * Two origins, so the browser's CORS checks are real. Everything in `<dataDir>` survives
  * a restart: objects, the ledger (so half-done uploads resume), the file list, sessions.
  */
-import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type CorsConfiguration, encodeCorsXml, generateUploadCors } from "@sluice/cors";
+import { createS3Api, signedFetch } from "@sluice/s3/client";
 import { describeLedger, ledgerLocation } from "@sluice/server";
-import { type Credentials, sign } from "@sluice/sigv4";
+import type { Credentials } from "@sluice/sigv4";
 import {
   createStore,
   nodeListener,
@@ -114,7 +114,12 @@ export async function startDev(options: DevOptions): Promise<DevServers> {
       storeUrl = await store.listen(options.storePort ?? DEFAULT_STORE_PORT, host);
       started.push({ close: () => store.close(1_000) });
     }
-    await createBucket(storeUrl, bucket, credentials);
+    // Signed requests, the way an operator would set up a bucket on R2.
+    const s3 = createS3Api(
+      { endpoint: storeUrl, bucket, region: REGION, credentials },
+      () => new Date(),
+    );
+    await s3.createBucket();
 
     const assets = await loadPageAssets();
     const app = createDemoApp({
@@ -138,7 +143,7 @@ export async function startDev(options: DevOptions): Promise<DevServers> {
       headers: app.uploads.signedHeaders,
       maxAgeSeconds: CORS_MAX_AGE_SECONDS,
     });
-    await putBucketCors(storeUrl, bucket, credentials, encodeCorsXml(cors));
+    await s3.putBucketCors(encodeCorsXml(cors));
 
     return {
       appUrl,
@@ -168,40 +173,12 @@ export function storeRequest(
   body?: string,
   headers: Record<string, string> = {},
 ): Promise<Response> {
-  const signed = sign({
-    method,
-    url,
+  return signedFetch(method, url, {
     credentials,
     region: REGION,
     headers,
     ...(body !== undefined ? { body } : {}),
   });
-  const { host: _host, ...sent } = signed.headers;
-  return fetch(signed.url, { method, headers: sent, ...(body !== undefined ? { body } : {}) });
-}
-
-async function createBucket(storeUrl: string, bucket: string, credentials: Credentials) {
-  const response = await storeRequest("PUT", `${storeUrl}/${bucket}`, credentials);
-  const text = await response.text();
-  // 409 BucketAlreadyOwnedByYou: it is there from an earlier run.
-  if (response.status !== 200 && !text.includes("BucketAlreadyOwnedByYou")) {
-    throw new Error(`creating bucket ${bucket} failed: HTTP ${response.status} ${text}`);
-  }
-}
-
-async function putBucketCors(
-  storeUrl: string,
-  bucket: string,
-  credentials: Credentials,
-  xml: string,
-): Promise<void> {
-  const response = await storeRequest("PUT", `${storeUrl}/${bucket}?cors`, credentials, xml, {
-    "content-type": "application/xml",
-    "content-md5": createHash("md5").update(xml).digest("base64"),
-  });
-  if (response.status !== 200) {
-    throw new Error(`PutBucketCors failed: HTTP ${response.status} ${await response.text()}`);
-  }
 }
 
 async function serveStoreWith(
@@ -211,10 +188,14 @@ async function serveStoreWith(
 ): Promise<Server> {
   const handler = (request: Request, context?: RequestContext) =>
     middleware(request, () => store.handler(request, context));
-  return createServer(
+  const listener = nodeListener(handler, log);
+  const server = createServer(
     { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 },
-    nodeListener(handler, log),
+    listener,
   );
+  // 100 Continue only once the store has checked the request (see nodeListener).
+  server.on("checkContinue", listener.checkContinue);
+  return server;
 }
 
 function listen(server: Server, port: number, host: string): Promise<string> {

@@ -76,7 +76,7 @@ export function demoRoutes(options: DemoRoutesOptions): Routes {
   };
 }
 
-/** What the page shows about each route (and uses for the picker's `accept`). */
+/** What the page shows about each route. */
 export function routeInfo(routes: Routes): RouteInfo[] {
   const labels: Record<string, [string, string]> = {
     avatar: ["Avatar", "JPEG, PNG, WebP or GIF, up to 5 MiB"],

@@ -27,9 +27,11 @@ import {
   gradientPng,
   launchChromium,
   MiB,
+  newestRow,
   objectBytes,
   objectKeys,
   openMultipartUploads,
+  PICKER,
   sha256,
   signIn,
   startDemoApp,
@@ -160,7 +162,7 @@ describe("the demo page in Chromium, storing into Ceph RGW", {
     await app?.close();
   });
 
-  const row = () => page.locator("#uploads > li").first();
+  const row = () => newestRow(page);
 
   test("an image goes up in one PUT with a bar that reaches 100% only when done, byte-identical in RGW", async () => {
     const image = Buffer.concat([
@@ -170,15 +172,15 @@ describe("the demo page in Chromium, storing into Ceph RGW", {
     const mark = rgwLog.mark();
     await chooseRoute(page, "avatar");
     await page.evaluate(RECORD_BAR_CHANGES);
-    await page.locator("#picker").setInputFiles({
+    await page.locator(PICKER).setInputFiles({
       name: "sunrise.png",
       mimeType: "image/png",
       buffer: image,
     });
     await waitForRow(page, "done");
-    const key = (await row().getAttribute("data-upload-key")) ?? "";
+    const key = (await row().getAttribute("data-key")) ?? "";
     assert.match(key, /^avatar\/alice\/[A-Za-z0-9_-]+\.png$/);
-    assert.equal(await row().locator(".upload-percent").textContent(), "100%");
+    assert.equal(await row().locator("progress").getAttribute("value"), "100");
 
     const log = (await page.evaluate(BAR_CHANGES)) as [number, string][];
     const values = log.map(([value]) => value);
@@ -224,9 +226,9 @@ describe("the demo page in Chromium, storing into Ceph RGW", {
     const before = watched.sent.length;
     const mark = rgwLog.mark();
     await chooseRoute(page, "file");
-    await page.locator("#picker").setInputFiles(path);
+    await page.locator(PICKER).setInputFiles(path);
     await waitForRow(page, "done", 120_000);
-    const key = (await row().getAttribute("data-upload-key")) ?? "";
+    const key = (await row().getAttribute("data-key")) ?? "";
     assert.match(key, /^file\/alice\/[A-Za-z0-9_-]+\.mp4$/);
 
     const parts = watched.sent.slice(before).filter((r) => r.partNumber !== undefined);
@@ -275,7 +277,7 @@ describe("the demo page in Chromium, storing into Ceph RGW", {
     const mark = rgwLog.mark();
     try {
       await chooseRoute(page, "file");
-      await page.locator("#picker").setInputFiles(path);
+      await page.locator(PICKER).setInputFiles(path);
       const parts = () => watched.sent.slice(before).filter((r) => r.partNumber !== undefined);
       await eventually(
         () =>
@@ -284,13 +286,13 @@ describe("the demo page in Chromium, storing into Ceph RGW", {
         "two parts stored and more in flight",
         60_000,
       );
-      await row().locator("button.cancel").click();
+      await row().locator("button[data-action=cancel]").click();
       await waitForRow(page, "aborted");
       await eventually(
         async () => (await openMultipartUploads(access)).length === 0,
         "the multipart upload aborted in RGW",
       );
-      assert.equal(await row().locator(".upload-error").textContent(), "");
+      assert.equal(await row().locator(".error").textContent(), "");
       const key = decodeURIComponent(
         (watched.sent.slice(before).find((r) => r.partNumber === 1)?.url.pathname ?? "")
           .split("/")
@@ -328,14 +330,13 @@ describe("the demo page in Chromium, storing into Ceph RGW", {
       const mark = rgwLog.mark();
       await signIn(other, thirdOrigin);
       await chooseRoute(other, "avatar");
-      await other.locator("#picker").setInputFiles({
+      await other.locator(PICKER).setInputFiles({
         name: "portrait.png",
         mimeType: "image/png",
         buffer: gradientPng(32, [200, 60, 60], [40, 40, 120]),
       });
       await waitForRow(other, "failed", 20_000);
-      const message =
-        (await other.locator("#uploads > li").first().locator(".upload-error").textContent()) ?? "";
+      const message = (await newestRow(other).locator(".error").textContent()) ?? "";
       assert.match(
         message,
         /CORS rules do not allow this page's origin \(http:\/\/localhost:\d+\)/,

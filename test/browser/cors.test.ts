@@ -12,6 +12,8 @@ import {
   type Dev,
   gradientPng,
   launchChromium,
+  newestRow,
+  PICKER,
   signIn,
   startTestDev,
   waitForRow,
@@ -41,14 +43,13 @@ describe("a page on an origin the bucket's CORS rules do not allow", {
     await signIn(page, thirdOrigin);
     await chooseRoute(page, "avatar");
     const before = dev.seen.length;
-    await page.locator("#picker").setInputFiles({
+    await page.locator(PICKER).setInputFiles({
       name: "portrait.png",
       mimeType: "image/png",
       buffer: gradientPng(32, [200, 60, 60], [40, 40, 120]),
     });
     await waitForRow(page, "failed", 20_000);
-    const message =
-      (await page.locator("#uploads > li").first().locator(".upload-error").textContent()) ?? "";
+    const message = (await newestRow(page).locator(".error").textContent()) ?? "";
     assert.match(message, /CORS rules do not allow this page's origin \(http:\/\/localhost:\d+\)/);
     assert.ok(
       message.includes(

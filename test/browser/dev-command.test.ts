@@ -66,7 +66,7 @@ describe("sluice dev", () => {
       const page = await fetch(`${first.appUrl}/`);
       assert.equal(page.status, 200);
       assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
-      assert.match(await page.text(), /<input id="picker" type="file" multiple/);
+      assert.match(await page.text(), /<sluice-dropzone id="drop" endpoint="\/api\/uploads"/);
       const script = await fetch(`${first.appUrl}/app.js`);
       assert.equal(script.status, 200);
       assert.match(

@@ -333,9 +333,15 @@ export function fakeMp4(size: number, seed = 1): Buffer {
   return bytes;
 }
 
-/** Waits until the newest upload row has this `data-upload-status`. */
+/** The demo's file input, inside its `<sluice-dropzone>` (Playwright pierces the shadow root). */
+export const PICKER = "#drop input[type=file]";
+
+/** The newest upload's row in the demo's dropzone (rows are oldest first). */
+export function newestRow(page: Page) {
+  return page.locator("#drop li.file").last();
+}
+
+/** Waits until the newest upload row has this `data-status`. */
 export async function waitForRow(page: Page, status: string, timeout = 30_000): Promise<void> {
-  await page
-    .locator(`#uploads > li:first-child[data-upload-status="${status}"]`)
-    .waitFor({ timeout });
+  await page.locator(`#drop li.file:last-child[data-status="${status}"]`).waitFor({ timeout });
 }

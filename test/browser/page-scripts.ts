@@ -10,12 +10,12 @@ export const RECORD_BAR_CHANGES = `(() => {
   new MutationObserver((records) => {
     for (const record of records) {
       const item = record.target.closest("li");
-      seen.push([Number(record.target.getAttribute("aria-valuenow")), item ? item.dataset.uploadStatus : ""]);
+      seen.push([Number(record.target.getAttribute("value")), item ? item.dataset.status : ""]);
     }
-  }).observe(document.getElementById("uploads"), {
+  }).observe(document.getElementById("drop").shadowRoot, {
     subtree: true,
     attributes: true,
-    attributeFilter: ["aria-valuenow"],
+    attributeFilter: ["value"],
   });
 })()`;
 

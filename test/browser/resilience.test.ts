@@ -18,8 +18,10 @@ import {
   gate,
   launchChromium,
   MiB,
+  newestRow,
   objectBytes,
   openMultipartUploads,
+  PICKER,
   s3ErrorResponse,
   sha256,
   signIn,
@@ -48,7 +50,7 @@ describe("multipart uploads that survive the network and a reload, in Chromium",
     await dev?.close();
   });
 
-  const row = () => page.locator("#uploads > li").first();
+  const row = () => newestRow(page);
 
   test("a part the store refuses once (500 InternalError) is retried alone, and the upload completes", async () => {
     const bytes = fakeMp4(40 * MiB, 7);
@@ -73,7 +75,7 @@ describe("multipart uploads that survive the network and a reload, in Chromium",
     const before = dev.seen.length;
     try {
       await chooseRoute(page, "file");
-      await page.locator("#picker").setInputFiles(path);
+      await page.locator(PICKER).setInputFiles(path);
       await waitForRow(page, "done", 60_000);
     } finally {
       dev.fault = undefined;
@@ -82,9 +84,9 @@ describe("multipart uploads that survive the network and a reload, in Chromium",
     const tries = (n: number) => parts.filter((r) => r.partNumber === n).map((r) => r.status);
     assert.deepEqual(tries(3), [500, 200], "part 3: refused, then sent again");
     for (const n of [1, 2, 4, 5]) assert.deepEqual(tries(n), [200], `part ${n}: once`);
-    const key = (await row().getAttribute("data-upload-key")) ?? "";
+    const key = (await row().getAttribute("data-key")) ?? "";
     assert.equal(sha256((await objectBytes(dev, key)) ?? Buffer.alloc(0)), sha256(bytes));
-    assert.equal(await row().locator(".upload-error").textContent(), "");
+    assert.equal(await row().locator(".error").textContent(), "");
   });
 
   test("a preflight the store fails once is retried, and the upload completes", async () => {
@@ -101,13 +103,13 @@ describe("multipart uploads that survive the network and a reload, in Chromium",
     };
     try {
       await chooseRoute(page, "file");
-      await page.locator("#picker").setInputFiles(path);
+      await page.locator(PICKER).setInputFiles(path);
       await waitForRow(page, "done", 60_000);
     } finally {
       dev.fault = undefined;
     }
     assert.ok(failed);
-    const key = (await row().getAttribute("data-upload-key")) ?? "";
+    const key = (await row().getAttribute("data-key")) ?? "";
     assert.equal(sha256((await objectBytes(dev, key)) ?? Buffer.alloc(0)), sha256(bytes));
   });
 
@@ -124,17 +126,18 @@ describe("multipart uploads that survive the network and a reload, in Chromium",
     const before = dev.seen.length;
     try {
       await chooseRoute(page, "file");
-      await page.locator("#picker").setInputFiles(path);
+      await page.locator(PICKER).setInputFiles(path);
       await eventually(() => dev.storedParts(before).length === 2, "parts 1-2 stored", 30_000);
-      await row().locator("button.pause").click();
+      await row().locator("button[data-action=pause]").click();
       await waitForRow(page, "paused");
-      assert.equal(await row().locator("button.pause").textContent(), "Resume");
+      assert.equal(await row().locator("button[data-action=resume]").isVisible(), true);
+      assert.equal(await row().locator("button[data-action=pause]").isVisible(), false);
     } finally {
       dev.fault = undefined;
       hold.open();
     }
     const resumedAt = dev.seen.length;
-    await row().locator("button.pause").click();
+    await row().locator("button[data-action=resume]").click();
     await waitForRow(page, "done", 60_000);
     const sent = dev.seen.slice(resumedAt).filter((r) => r.partNumber !== undefined);
     assert.deepEqual(
@@ -142,7 +145,7 @@ describe("multipart uploads that survive the network and a reload, in Chromium",
       [3, 4, 5],
       "after resume, only the parts not yet stored",
     );
-    const key = (await row().getAttribute("data-upload-key")) ?? "";
+    const key = (await row().getAttribute("data-key")) ?? "";
     assert.equal(sha256((await objectBytes(dev, key)) ?? Buffer.alloc(0)), sha256(bytes));
   });
 
@@ -160,7 +163,7 @@ describe("multipart uploads that survive the network and a reload, in Chromium",
     const before = dev.seen.length;
     try {
       await chooseRoute(page, "file");
-      await page.locator("#picker").setInputFiles(path);
+      await page.locator(PICKER).setInputFiles(path);
       await eventually(() => dev.storedParts(before).length === 4, "parts 1-4 stored", 30_000);
       await page.reload();
       await page.locator("#app").waitFor({ state: "visible" });
@@ -175,7 +178,7 @@ describe("multipart uploads that survive the network and a reload, in Chromium",
     const afterReload = dev.seen.length;
 
     await chooseRoute(page, "file");
-    await page.locator("#picker").setInputFiles(path);
+    await page.locator(PICKER).setInputFiles(path);
     await waitForRow(page, "done", 60_000);
 
     const sent = dev.seen.slice(afterReload).filter((r) => r.partNumber !== undefined);
@@ -186,10 +189,10 @@ describe("multipart uploads that survive the network and a reload, in Chromium",
     );
     assert.ok(sent.every((r) => r.status === 200));
     assert.match(
-      (await row().locator(".upload-note").textContent()) ?? "",
-      /Resumed: 4 parts were already in the bucket/,
+      (await row().locator(".detail").textContent()) ?? "",
+      /Resumed: 4 parts were already uploaded/,
     );
-    const key = (await row().getAttribute("data-upload-key")) ?? "";
+    const key = (await row().getAttribute("data-key")) ?? "";
     const stored = await objectBytes(dev, key);
     assert.equal(stored?.length, bytes.length);
     assert.equal(sha256(stored as Buffer), sha256(bytes));

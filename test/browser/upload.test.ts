@@ -21,9 +21,11 @@ import {
   gradientPng,
   launchChromium,
   MiB,
+  newestRow,
   objectBytes,
   objectKeys,
   openMultipartUploads,
+  PICKER,
   sha256,
   signIn,
   startTestDev,
@@ -51,7 +53,7 @@ describe("the demo page in Chromium", { skip: browser === undefined }, () => {
   });
 
   /** The newest upload row. */
-  const row = () => page.locator("#uploads > li").first();
+  const row = () => newestRow(page);
 
   test("an image goes up in one PUT; the bar reaches 100% only when done; the object is byte-identical", async () => {
     // Bytes after IEND: still a PNG to decoders and to the magic-byte check, and 3 MiB,
@@ -62,15 +64,15 @@ describe("the demo page in Chromium", { skip: browser === undefined }, () => {
     ]);
     await chooseRoute(page, "avatar");
     await page.evaluate(RECORD_BAR_CHANGES);
-    await page.locator("#picker").setInputFiles({
+    await page.locator(PICKER).setInputFiles({
       name: "sunrise.png",
       mimeType: "image/png",
       buffer: image,
     });
     await waitForRow(page, "done");
-    const key = (await row().getAttribute("data-upload-key")) ?? "";
+    const key = (await row().getAttribute("data-key")) ?? "";
     assert.match(key, /^avatar\/alice\/[A-Za-z0-9_-]+\.png$/);
-    assert.equal(await row().locator(".upload-percent").textContent(), "100%");
+    assert.equal(await row().locator("progress").getAttribute("value"), "100");
 
     const log = (await page.evaluate(BAR_CHANGES)) as [number, string][];
     const values = log.map(([value]) => value);
@@ -107,9 +109,9 @@ describe("the demo page in Chromium", { skip: browser === undefined }, () => {
     writeFileSync(path, bytes);
     const before = dev.seen.length;
     await chooseRoute(page, "file");
-    await page.locator("#picker").setInputFiles(path);
+    await page.locator(PICKER).setInputFiles(path);
     await waitForRow(page, "done", 90_000);
-    const key = (await row().getAttribute("data-upload-key")) ?? "";
+    const key = (await row().getAttribute("data-key")) ?? "";
     assert.match(key, /^file\/alice\/[A-Za-z0-9_-]+\.mp4$/);
 
     const parts = dev.seen.slice(before).filter((r) => r.partNumber !== undefined);
@@ -128,25 +130,25 @@ describe("the demo page in Chromium", { skip: browser === undefined }, () => {
   test("a type the route does not take, and a file too large, are refused before a byte is sent", async () => {
     await chooseRoute(page, "avatar");
     const before = dev.seen.length;
-    await page.locator("#picker").setInputFiles({
+    await page.locator(PICKER).setInputFiles({
       name: "report.pdf",
       mimeType: "application/pdf",
       buffer: Buffer.from("%PDF-1.7\n%âãÏÓ\n1 0 obj\n<<>>\nendobj\n%%EOF\n"),
     });
-    await waitForRow(page, "failed");
+    await waitForRow(page, "refused");
     assert.match(
-      (await row().locator(".upload-error").textContent()) ?? "",
+      (await row().locator(".error").textContent()) ?? "",
       /application\/pdf files are not allowed here; allowed: image\/jpeg, image\/png, image\/webp, image\/gif/,
     );
 
-    await page.locator("#picker").setInputFiles({
+    await page.locator(PICKER).setInputFiles({
       name: "poster.png",
       mimeType: "image/png",
       buffer: Buffer.concat([gradientPng(8, [0, 0, 0], [255, 255, 255]), Buffer.alloc(6 * MiB)]),
     });
-    await waitForRow(page, "failed");
+    await waitForRow(page, "refused");
     assert.match(
-      (await row().locator(".upload-error").textContent()) ?? "",
+      (await row().locator(".error").textContent()) ?? "",
       /^The file has 6 MiB; this route takes at most 5 MiB\.$/,
     );
     assert.deepEqual(dev.seen.slice(before), [], "the store saw nothing of either");
@@ -155,7 +157,7 @@ describe("the demo page in Chromium", { skip: browser === undefined }, () => {
   test("HTML named .jpg is stored, then refused when the API looks at its bytes, and deleted", async () => {
     await chooseRoute(page, "avatar");
     const before = dev.seen.length;
-    await page.locator("#picker").setInputFiles({
+    await page.locator(PICKER).setInputFiles({
       name: "cat.jpg",
       mimeType: "image/jpeg",
       buffer: Buffer.from(
@@ -163,7 +165,7 @@ describe("the demo page in Chromium", { skip: browser === undefined }, () => {
       ),
     });
     await waitForRow(page, "failed");
-    const message = (await row().locator(".upload-error").textContent()) ?? "";
+    const message = (await row().locator(".error").textContent()) ?? "";
     assert.match(message, /not image\/jpeg/);
     assert.match(message, /HTML/);
     assert.match(message, /deleted/);
@@ -190,16 +192,16 @@ describe("the demo page in Chromium", { skip: browser === undefined }, () => {
     const before = dev.seen.length;
     try {
       await chooseRoute(page, "file");
-      await page.locator("#picker").setInputFiles(path);
+      await page.locator(PICKER).setInputFiles(path);
       await eventually(() => dev.storedParts(before).length >= 2, "parts 1 and 2 stored", 30_000);
       assert.equal((await openMultipartUploads(dev)).length, 1);
-      await row().locator("button.cancel").click();
+      await row().locator("button[data-action=cancel]").click();
       await waitForRow(page, "aborted");
       await eventually(
         async () => (await openMultipartUploads(dev)).length === 0,
         "the multipart upload aborted in the store",
       );
-      assert.equal(await row().locator(".upload-error").textContent(), "");
+      assert.equal(await row().locator(".error").textContent(), "");
       const partPath = dev.seen.slice(before).find((r) => r.partNumber === 1)?.url.pathname ?? "";
       const key = decodeURIComponent(partPath.split("/").slice(2).join("/"));
       assert.match(key, /^file\/alice\//);
@@ -212,7 +214,7 @@ describe("the demo page in Chromium", { skip: browser === undefined }, () => {
 
   test("the page after uploads, as people see it (screenshots kept as artifacts)", async () => {
     await chooseRoute(page, "avatar");
-    await page.locator("#picker").setInputFiles({
+    await page.locator(PICKER).setInputFiles({
       name: "lagoon.png",
       mimeType: "image/png",
       buffer: gradientPng(200, [20, 160, 140], [250, 240, 180]),

@@ -7,8 +7,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createS3Api, type S3Api } from "@sluice/server";
-import { type Credentials, sign } from "@sluice/sigv4";
+import { createS3Api, type S3Api } from "@sluice/s3/client";
+import type { Credentials } from "@sluice/sigv4";
 import { createStore, type Store } from "@sluice/store";
 import { type RunResult, runAwsCli, runProcess } from "../aws-cli.js";
 
@@ -53,8 +53,7 @@ export async function startStore(
         { endpoint: url, bucket: name, credentials: CREDENTIALS },
         () => new Date(),
       );
-      const created = await fetchSigned(url, "PUT", `/${name}`);
-      if (created !== 200) throw new Error(`CreateBucket ${name}: ${created}`);
+      await s3.createBucket();
       return s3;
     },
     async close() {
@@ -64,20 +63,6 @@ export async function startStore(
       }
     },
   };
-}
-
-async function fetchSigned(url: string, method: string, path: string): Promise<number> {
-  const signed = sign({
-    method,
-    url: `${url}${path}`,
-    credentials: CREDENTIALS,
-    region: "auto",
-    signingDate: new Date(),
-  });
-  const { host: _host, ...headers } = signed.headers;
-  const response = await fetch(signed.url, { method, headers });
-  await response.body?.cancel();
-  return response.status;
 }
 
 export type { RunResult } from "../aws-cli.js";

@@ -119,6 +119,7 @@ describe("sluice sweep", { concurrency: true }, () => {
       busy: [],
       failed: [],
       skipped: [],
+      orphans: [],
     });
   });
 
@@ -142,9 +143,11 @@ describe("sluice sweep", { concurrency: true }, () => {
     assert.equal(swept.code, 1, swept.stderr);
     assert.match(
       swept.stdout,
-      /✗ swept: 0 completed, 0 rejected, 0 expired, 0 cleaned, 0 busy, 1 failed/,
+      /✗ swept: 0 completed, 0 rejected, 0 expired, 0 cleaned, 0 busy, 2 failed/,
     );
     assert.match(swept.stdout, new RegExp(`failed +${ids.sent[0]}: `));
+    // The look for multipart uploads no upload holds failed too, and says so.
+    assert.match(swept.stdout, /failed +multipart uploads under the routes' keys: /);
     assert.match(swept.stdout, /tried again by the next sweep/);
   });
 

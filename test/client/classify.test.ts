@@ -4,7 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { type ClassifyContext, classify, type Failure } from "@sluice/client";
+import {
+  type ClassifyContext,
+  classify,
+  type Failure,
+} from "../../packages/client/src/classify.js";
 
 const URL = "http://127.0.0.1:9000/uploads/avatar/alice/abc.png?X-Amz-Signature=00";
 const context = (attempt: number, extra: Partial<ClassifyContext> = {}): ClassifyContext => ({

@@ -5,25 +5,20 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { createUploadStore, RESUME_MAX_AGE_MS, UploadError } from "@sluice/client";
+import type { PartUrl } from "@sluice/protocol";
+import { fullJitterDelay, retryAfterMs } from "../../packages/client/src/backoff.js";
+import { PartUrls } from "../../packages/client/src/part-urls.js";
 import {
-  createUploadStore,
-  fullJitterDelay,
   nextUrlBatch,
-  ProgressTracker,
-  parseS3Error,
   partRange,
   partsToSend,
   planFits,
-  RESUME_MAX_AGE_MS,
-  ResumeStore,
-  resumeKey,
-  retryAfterMs,
   storedBytes,
-  storeRefusalMessage,
-  UploadError,
-} from "@sluice/client";
-import type { PartUrl } from "@sluice/server";
-import { PartUrls } from "../../packages/client/src/part-urls.js";
+} from "../../packages/client/src/plan.js";
+import { ProgressTracker } from "../../packages/client/src/progress.js";
+import { ResumeStore, resumeKey } from "../../packages/client/src/resume.js";
+import { parseS3Error, storeRefusalMessage } from "../../packages/client/src/upload-error.js";
 import { exposedHeaders, headerList } from "../../packages/client/src/xhr.js";
 
 const MiB = 1024 * 1024;

@@ -52,9 +52,11 @@ export interface Expected {
   /** ListParts of an upload that was aborted or completed. */
   readonly listPartsAfterEnd: Refusal;
   /** CompleteMultipartUpload listing parts 4, 3 (each of 5 MiB). */
-  readonly partsOutOfOrder: Refusal;
+  readonly partsOutOfOrder: Refusal | "completed";
   /** CompleteMultipartUpload with `If-None-Match: *` over an existing object. */
   readonly completeOverExisting: Refusal | "replaced";
+  /** The upload after a CompleteMultipartUpload whose condition failed. */
+  readonly uploadAfterFailedCondition: "open" | "aborted";
   /** Whether `<Message>` in an error says something. */
   readonly errorMessages: boolean;
   /** Whether a refused request from an allowed origin carries Access-Control-Allow-Origin. */
@@ -76,6 +78,7 @@ const S3_LIKE: Expected = {
   listPartsAfterEnd: { status: 404, code: "NoSuchUpload" },
   partsOutOfOrder: { status: 400, code: "InvalidPartOrder" },
   completeOverExisting: { status: 412, code: "PreconditionFailed" },
+  uploadAfterFailedCondition: "open",
   errorMessages: true,
   corsOnErrors: true,
 };
@@ -89,6 +92,14 @@ export const EXPECTED: Record<TargetId, Expected> = {
     expiredUrl: { status: 403, code: "ExpiredRequest" },
     // R2: every part but the last has the same size.
     unequalParts: { status: 400, code: "InvalidPart" },
+    // R2's error table: "10073 BucketConflict 409 Bucket name already exists".
+    createOwnedBucket: { status: 409, code: "BucketConflict" },
+    // R2 changelog 2024-01-26: "Parts are now automatically sorted in ascending order
+    // regardless of input during CompleteMultipartUpload".
+    partsOutOfOrder: "completed",
+    // R2 changelog 2023-08-11: "When a condition failure occurs when publishing an
+    // upload, the upload is no longer available and is treated as aborted."
+    uploadAfterFailedCondition: "aborted",
   },
   rgw: {
     ...S3_LIKE,

@@ -9,6 +9,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { signedFetch } from "@sluice/s3/client";
 import {
   ApiError,
   type CompleteEvent,
@@ -19,7 +20,7 @@ import {
   type UploadHandler,
   type UploadHandlerOptions,
 } from "@sluice/server";
-import { type Credentials, objectUrl, sign } from "@sluice/sigv4";
+import { type Credentials, objectUrl } from "@sluice/sigv4";
 import { createStore, type FlavorName } from "@sluice/store";
 import { type RgwConfig, rgwFromEnv, targetKinds, uniqueBucket } from "../rgw-env.js";
 
@@ -193,15 +194,11 @@ export function s3Request(
   method: string,
   url: string,
 ): Promise<Response> {
-  const signed = sign({
-    method,
-    url,
+  return signedFetch(method, url, {
     credentials: store.credentials,
     region: store.region,
     signingDate: store.clock.now(),
   });
-  const { host: _host, ...headers } = signed.headers;
-  return fetch(signed.url, { method, headers });
 }
 
 export function keyUrl(store: TestStore, key: string, query = ""): string {

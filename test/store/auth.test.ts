@@ -179,7 +179,7 @@ describe("header authentication", () => {
     }
   });
 
-  it("refuses an unsigned request with 403 AccessDenied", async () => {
+  it("refuses an unsigned request with 401 Unauthorized, as R2's error table gives it", async () => {
     for (const [method, url] of [
       ["GET", objectAt(r2, "existing.txt")],
       ["PUT", objectAt(r2, "unsigned.txt")],
@@ -189,9 +189,9 @@ describe("header authentication", () => {
         method,
         ...(method === "PUT" ? { body: "anonymous" } : {}),
       });
-      assert.equal(response.status, 403, `${method} ${url}`);
+      assert.equal(response.status, 401, `${method} ${url}`);
       const error = await errorOf(response);
-      assert.equal(error.code, "AccessDenied");
+      assert.equal(error.code, "Unauthorized");
       assert.match(error.message, /not signed/);
     }
     assert.equal((await signedFetch("GET", objectAt(r2, "unsigned.txt"))).status, 404);

@@ -574,15 +574,14 @@ const CASES: readonly BadCase[] = [
     name: "a key of 1,025 bytes",
     send: () => send(signed("PUT", object("k".repeat(1025)), { body: "x" })),
     status: 400,
-    code: "KeyTooLongError",
-    message: "Your key is too long",
+    code: "InvalidObjectName",
     fields: { MaxSizeAllowed: "1024", Size: "1025" },
   },
   {
     name: "a key of 513 two-byte characters (1,026 bytes)",
     send: () => send(signed("PUT", object(encodeURIComponent("é".repeat(513))), { body: "x" })),
     status: 400,
-    code: "KeyTooLongError",
+    code: "InvalidObjectName",
     fields: { MaxSizeAllowed: "1024", Size: "1026" },
   },
   {
@@ -593,14 +592,24 @@ const CASES: readonly BadCase[] = [
     message: "Couldn't parse the specified URI.",
   },
   {
-    name: "a malformed x-amz-checksum-sha256",
+    name: "an x-amz-checksum-sha256 of the wrong length",
+    send: () =>
+      send(
+        signed("PUT", object("sum-1"), { body: "x", headers: { "x-amz-checksum-sha256": "YWJj" } }),
+      ),
+    status: 400,
+    code: "InvalidRequest",
+    message: "Value for x-amz-checksum-sha256 header is invalid.",
+  },
+  {
+    // R2's error table: "10014 InvalidDigest 400 Checksum header format is malformed".
+    name: "an x-amz-checksum-sha256 that is not base64",
     send: () =>
       send(
         signed("PUT", object("sum-1"), { body: "x", headers: { "x-amz-checksum-sha256": "abc" } }),
       ),
     status: 400,
-    code: "InvalidRequest",
-    message: "Value for x-amz-checksum-sha256 header is invalid.",
+    code: "InvalidDigest",
   },
   {
     name: "two different x-amz-checksum-* headers",
@@ -691,10 +700,10 @@ describe("bad input: each refused with S3's error, and nothing written", () => {
     });
   }
 
-  it("answers a GET for a key of 1,025 bytes with 400 KeyTooLongError, not 404", async () => {
+  it("answers a GET for a key of 1,025 bytes with 400 InvalidObjectName (R2's code), not 404", async () => {
     const answer = await send(signed("GET", object("k".repeat(1025))));
     assert.equal(answer.status, 400);
-    assert.equal(answer.code, "KeyTooLongError");
+    assert.equal(answer.code, "InvalidObjectName");
   });
 });
 

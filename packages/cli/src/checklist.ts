@@ -1,30 +1,9 @@
 /**
- * The shape of `sluice doctor` and `sluice cors check` answers: one line per check, ✓ or
- * ✗, with details under it and, for a ✗, the fix. `--json` prints the same lines.
+ * How `sluice doctor` and `sluice cors check` print their checks (`CheckLine`s from
+ * `@sluice/s3/diagnose`): ✓ or ✗ and the message, details indented under it, and the fix
+ * of a ✗. `--json` prints the same lines as data.
  */
-
-export interface CheckLine {
-  /** Stable, for scripts: `credentials`, `cors-configuration`, `cors-lint`, `preflight`, … */
-  readonly check: string;
-  readonly ok: boolean;
-  readonly message: string;
-  readonly details: readonly string[];
-  /** What to do about a ✗. */
-  readonly fix?: string | undefined;
-}
-
-export function pass(check: string, message: string, details: readonly string[] = []): CheckLine {
-  return { check, ok: true, message, details };
-}
-
-export function fail(
-  check: string,
-  message: string,
-  details: readonly string[],
-  fix: string | undefined,
-): CheckLine {
-  return { check, ok: false, message, details, fix };
-}
+import type { CheckLine } from "@sluice/s3/diagnose";
 
 export function formatChecklist(lines: readonly CheckLine[]): string {
   let text = "";

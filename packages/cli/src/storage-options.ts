@@ -3,7 +3,7 @@
  * `--region` and credentials from the environment, so one command line works against
  * R2, S3 and the embedded store alike. Anything missing is a usage error naming it.
  */
-import type { StorageConfig } from "@sluice/server";
+import type { StorageConfig } from "@sluice/s3/client";
 import type { Credentials } from "@sluice/sigv4";
 import { UsageError } from "./usage-error.js";
 

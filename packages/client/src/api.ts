@@ -12,7 +12,7 @@ import type {
   PartUrl,
   PartUrlsResponse,
   UploadState,
-} from "@sluice/server";
+} from "@sluice/protocol";
 import { retryAfterMs } from "./backoff.js";
 import { browserFetch, type CredentialsMode } from "./browser.js";
 import { type ClassifyContext, classify } from "./classify.js";

@@ -11,61 +11,17 @@
  * ```
  *
  * Browser-only (XMLHttpRequest, localStorage); it never holds a secret and never signs
- * anything. It shares only the protocol's types with `@sluice/server`.
+ * anything. It shares only the protocol's types with the server, through `@sluice/protocol`.
+ * The React hook is `useUpload` from `@sluice/client/react`.
+ *
+ * The parts behind this API (the plan, the retry decision, resume bookkeeping) are
+ * tested from their own modules and are not part of it.
  */
-export type {
-  FileRecord,
-  UploadedPart,
-  UploadState,
-} from "@sluice/server";
+
+// The uploader: options, one upload's handle and its status.
+
 export type { HeadersOption } from "./api.js";
-export {
-  type BackoffOptions,
-  DEFAULT_BACKOFF_BASE_MS,
-  DEFAULT_BACKOFF_CAP_MS,
-  fullJitterDelay,
-  retryAfterMs,
-} from "./backoff.js";
-export {
-  type ClassifyContext,
-  classify,
-  DEFAULT_MAX_ATTEMPTS,
-  type Decision,
-  type Failure,
-  type NetworkDiagnosis,
-} from "./classify.js";
-export {
-  nextUrlBatch,
-  type PartPlan,
-  partRange,
-  partsToSend,
-  planFits,
-  storedBytes,
-} from "./plan.js";
-export { type Progress, ProgressTracker, SPEED_WINDOW_MS } from "./progress.js";
-export {
-  type FileIdentity,
-  fingerprint,
-  type KeyValueStorage,
-  RESUME_MAX_AGE_MS,
-  ResumeStore,
-  resumeKey,
-  type SavedUpload,
-} from "./resume.js";
-export {
-  corsRefusalMessage,
-  parseS3Error,
-  type S3ErrorBody,
-  storeRefusalMessage,
-  UploadError,
-  type UploadErrorKind,
-} from "./upload-error.js";
-export {
-  createUploadStore,
-  IDLE,
-  type UploadSnapshot,
-  type UploadStore,
-} from "./upload-store.js";
+export type { Progress } from "./progress.js";
 export {
   createUploader,
   DEFAULT_PART_CONCURRENCY,
@@ -77,3 +33,45 @@ export {
   type UploadOptions,
   type UploadStatus,
 } from "./uploader.js";
+
+// Failures: one error class, its `kind` saying what to do.
+
+export { UploadError, type UploadErrorKind } from "./upload-error.js";
+
+// Retries and resume: the defaults behind the options, and where uploads are remembered.
+
+export {
+  type BackoffOptions,
+  DEFAULT_BACKOFF_BASE_MS,
+  DEFAULT_BACKOFF_CAP_MS,
+} from "./backoff.js";
+export { DEFAULT_MAX_ATTEMPTS } from "./classify.js";
+export { type KeyValueStorage, RESUME_MAX_AGE_MS } from "./resume.js";
+
+// A route's policy, read from the API before a file is chosen, and the same checks it makes.
+
+export {
+  checkFile,
+  type DescribeRouteOptions,
+  describeRoute,
+  type FileFacts,
+  formatBytes,
+} from "./route-description.js";
+
+// One upload as state a UI subscribes to (what the React hook renders from).
+
+export {
+  createUploadStore,
+  IDLE,
+  type UploadSnapshot,
+  type UploadStore,
+} from "./upload-store.js";
+
+// The records the upload API answers with.
+
+export type {
+  FileRecord,
+  RouteDescription,
+  UploadedPart,
+  UploadState,
+} from "@sluice/protocol";

@@ -3,7 +3,7 @@
  * they expire. Parallel workers asking at once share one request: a worker whose part
  * is in a batch already on its way waits for that batch instead of asking again.
  */
-import type { PartUrl } from "@sluice/server";
+import type { PartUrl } from "@sluice/protocol";
 import { nextUrlBatch } from "./plan.js";
 
 export interface PartUrlsOptions {

@@ -4,7 +4,7 @@
  * ask for next. The plan itself (part size and count) is the upload API's; the page
  * never chooses it, it only follows it.
  */
-import type { UploadedPart } from "@sluice/server";
+import type { UploadedPart } from "@sluice/protocol";
 
 export interface PartPlan {
   readonly partSize: number;

@@ -4,7 +4,10 @@
  * (`SignatureDoesNotMatch`) when there is one; `message` is written for a person.
  *
  * The messages here are built by pure functions, so each can be read and tested alone.
+ * S3's error document and what its codes mean come from `@sluice/s3`, the project's one
+ * reading of them.
  */
+import { helpForS3Error, parseS3Error as readS3Error } from "@sluice/s3";
 
 export type UploadErrorKind =
   /** The upload API refused it (its policy: type, size, route, too many pending; 4xx). */
@@ -62,27 +65,8 @@ export interface S3ErrorBody {
  * that is not an S3 error document.
  */
 export function parseS3Error(text: string): S3ErrorBody | undefined {
-  if (!/<Error[\s>]/.test(text)) return undefined;
-  const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
-  if (code === undefined) return undefined;
-  const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? "";
-  return { code: decodeXmlText(code).trim(), message: decodeXmlText(message).trim() };
-}
-
-const ENTITIES: Readonly<Record<string, string>> = {
-  amp: "&",
-  lt: "<",
-  gt: ">",
-  quot: '"',
-  apos: "'",
-};
-
-function decodeXmlText(text: string): string {
-  return text.replace(/&(#x[0-9a-fA-F]+|#\d+|[a-z]+);/g, (entity, name: string) => {
-    if (name.startsWith("#x")) return String.fromCodePoint(Number.parseInt(name.slice(2), 16));
-    if (name.startsWith("#")) return String.fromCodePoint(Number(name.slice(1)));
-    return ENTITIES[name] ?? entity;
-  });
+  const document = readS3Error(text);
+  return document && { code: document.code, message: document.message };
 }
 
 /** Where a presigned URL points: the store's origin and (path-style) its bucket. */
@@ -155,8 +139,11 @@ export function storeRefusalMessage(
       return `${what} was refused by the storage service (${body.code})${said}.`;
     case "NoSuchUpload":
       return `${what} can no longer be finished: the storage service no longer has this multipart upload (it was aborted or expired). Start the upload again.`;
-    default:
-      return `${what} was refused by the storage service (${body.code})${said}.`;
+    default: {
+      // A store that says nothing (Ceph RGW sends <Message/>) is explained from its code.
+      const cause = said === "" ? helpForS3Error(body.code)?.cause : undefined;
+      return `${what} was refused by the storage service (${body.code})${cause ? `: ${cause}` : said}.`;
+    }
   }
 }
 

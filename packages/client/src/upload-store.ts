@@ -4,7 +4,7 @@
  * `useSyncExternalStore`, Svelte stores and most signal libraries). Each change makes a
  * new snapshot object, so a renderer can compare by identity.
  */
-import type { FileRecord } from "@sluice/server";
+import type { FileRecord } from "@sluice/protocol";
 import type { Progress } from "./progress.js";
 import type { UploadError } from "./upload-error.js";
 import type {

@@ -1,31 +1,29 @@
 /**
- * `createUploader()` and one upload's life:
- *
- *   queued → uploading ⇄ paused → done | failed | aborted
+ * `createUploader()` and one upload's course (its states are `lifecycle.ts`'s):
  *
  * 1. Ask the upload API for a URL (`POST {endpoint}`); or, for a file chosen again after
  *    a reload, ask where its earlier multipart upload stands (`GET {endpoint}/{id}`).
- * 2. PUT the bytes straight to the store with XHR: the whole file with exactly the
- *    headers the API returned, or parts in parallel, each part's URL signed just in time.
- *    Every failure goes through `classify()`; a failed part is retried alone.
+ * 2. PUT the bytes straight to the store with XHR (`transfer.ts`, every failure through
+ *    `classify()`): the whole file with exactly the headers the API returned, or parts
+ *    in parallel (`multipart-pool.ts`), each part's URL signed just in time.
  * 3. Tell the API it is there (`POST {endpoint}/{id}/complete`) and hand back the
  *    verified file record.
  */
-import type { FileRecord, MultipartUpload, SingleUpload } from "@sluice/server";
+import type { FileRecord, MultipartUpload, SingleUpload, UploadedPart } from "@sluice/protocol";
 import { type HeadersOption, UploadApi } from "./api.js";
-import { type BackoffOptions, retryAfterMs } from "./backoff.js";
+import type { BackoffOptions } from "./backoff.js";
 import { browser, type CredentialsMode } from "./browser.js";
-import { classify, DEFAULT_MAX_ATTEMPTS } from "./classify.js";
-import { PartUrls } from "./part-urls.js";
-import { type PartPlan, partRange, partsToSend, planFits, storedBytes } from "./plan.js";
-import { diagnose, markAnswered, sleep, waitUntilOnline } from "./probe.js";
+import { DEFAULT_MAX_ATTEMPTS } from "./classify.js";
+import { UploadLifecycle, type UploadStatus } from "./lifecycle.js";
+import { type CompletedPart, partsAlreadyStored, sendParts } from "./multipart-pool.js";
+import { planFits, storedBytes } from "./plan.js";
 import { type Progress, ProgressTracker } from "./progress.js";
 import { type KeyValueStorage, ResumeStore, resumeKey } from "./resume.js";
-import { parseS3Error, UploadError } from "./upload-error.js";
-import { putWithXhr } from "./xhr.js";
+import { type TransferRequest, type TransferSettings, transfer } from "./transfer.js";
+import { UploadError } from "./upload-error.js";
+import { UploadSlots } from "./upload-slots.js";
 
-/** One upload's state: a single union, never a set of flags. */
-export type UploadStatus = "queued" | "uploading" | "paused" | "done" | "failed" | "aborted";
+export type { UploadStatus } from "./lifecycle.js";
 
 export interface UploaderOptions {
   /** The upload API's base URL, e.g. `/api/uploads`. */
@@ -123,7 +121,7 @@ export function createUploader(options: UploaderOptions): Uploader {
       backoff: config.backoff,
     },
   });
-  const slots = new Slots(Math.max(1, options.uploadConcurrency ?? 3));
+  const slots = new UploadSlots(Math.max(1, options.uploadConcurrency ?? 3));
   return {
     upload(file, uploadOptions) {
       return new Upload(config, slots, file, uploadOptions);
@@ -131,14 +129,10 @@ export function createUploader(options: UploaderOptions): Uploader {
   };
 }
 
-interface Config {
+interface Config extends TransferSettings {
   readonly endpoint: string;
   readonly partConcurrency: number;
   readonly urlBatchSize: number;
-  readonly maxAttempts: number;
-  readonly backoff: BackoffOptions;
-  readonly stallTimeoutMs: number;
-  readonly pageOrigin: string;
   readonly resume: ResumeStore;
   api: UploadApi;
 }
@@ -151,38 +145,10 @@ function defaultStorage(): KeyValueStorage | undefined {
   }
 }
 
-/** At most `size` uploads at once; the rest wait in order. */
-class Slots {
-  #free: number;
-  readonly #waiting: (() => void)[] = [];
-
-  constructor(size: number) {
-    this.#free = size;
-  }
-
-  acquire(): Promise<void> {
-    if (this.#free > 0) {
-      this.#free--;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#waiting.push(resolve));
-  }
-
-  release(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
-    else this.#free++;
-  }
-}
-
-/** A pause ends the requests in flight with this reason; they are sent again on resume. */
-const PAUSED = Symbol("paused");
-
 class Upload implements UploadHandle {
   readonly file: UploadFile;
   readonly route: string;
   readonly result: Promise<FileRecord>;
-  #status: UploadStatus = "queued";
   #id: string | undefined;
   #key: string | undefined;
   #resumedParts = 0;
@@ -190,17 +156,12 @@ class Upload implements UploadHandle {
   #record: FileRecord | undefined;
   readonly #config: Config;
   readonly #options: UploadOptions;
+  readonly #lifecycle: UploadLifecycle;
   readonly #tracker: ProgressTracker;
   readonly #type: string;
   readonly #name: string;
-  /** Ends everything: abort(), the caller's signal, or a failure. */
-  readonly #stop = new AbortController();
-  /** Ends the requests in flight when paused; replaced on resume. */
-  #pause = new AbortController();
-  #resumed: { promise: Promise<void>; resolve: () => void } | undefined;
-  #abortRequested = false;
 
-  constructor(config: Config, slots: Slots, file: UploadFile, options: UploadOptions) {
+  constructor(config: Config, slots: UploadSlots, file: UploadFile, options: UploadOptions) {
     this.#config = config;
     this.file = file;
     this.route = options.route;
@@ -208,6 +169,7 @@ class Upload implements UploadHandle {
     this.#type = options.type ?? (file.type || "application/octet-stream");
     this.#name = options.name ?? file.name;
     this.#tracker = new ProgressTracker(file.size);
+    this.#lifecycle = new UploadLifecycle((status) => options.onStatus?.(status));
     const signal = options.signal;
     if (signal?.aborted) this.abort();
     else signal?.addEventListener("abort", () => this.abort(), { once: true });
@@ -217,7 +179,7 @@ class Upload implements UploadHandle {
   }
 
   get status(): UploadStatus {
-    return this.#status;
+    return this.#lifecycle.status;
   }
   get progress(): Progress {
     return this.#tracker.snapshot();
@@ -239,100 +201,64 @@ class Upload implements UploadHandle {
   }
 
   pause(): void {
-    if (this.#status !== "uploading" && this.#status !== "queued") return;
-    let resolve = () => {};
-    const promise = new Promise<void>((r) => {
-      resolve = r;
-    });
-    this.#resumed = { promise, resolve };
-    this.#setStatus("paused");
-    this.#pause.abort(PAUSED);
+    this.#lifecycle.pause();
   }
 
   resume(): void {
-    if (this.#status !== "paused") return;
-    this.#pause = new AbortController();
-    const resumed = this.#resumed;
-    this.#resumed = undefined;
-    this.#setStatus("uploading");
-    resumed?.resolve();
+    this.#lifecycle.resume();
   }
 
   abort(): void {
-    if (this.#status === "done" || this.#status === "failed" || this.#status === "aborted") return;
-    this.#abortRequested = true;
-    this.#stop.abort(new UploadError("aborted", `The upload of ${this.#name} was cancelled.`));
-    this.#resumed?.resolve();
-  }
-
-  #setStatus(status: UploadStatus): void {
-    if (this.#status === status) return;
-    this.#status = status;
-    this.#options.onStatus?.(status);
+    this.#lifecycle.abort(`The upload of ${this.#name}`);
   }
 
   #emit(): void {
     this.#options.onProgress?.(this.#tracker.snapshot());
   }
 
-  async #run(slots: Slots): Promise<FileRecord> {
+  async #run(slots: UploadSlots): Promise<FileRecord> {
+    const lifecycle = this.#lifecycle;
     let acquired = false;
     try {
       const slot = slots.acquire();
-      await Promise.race([slot, this.#stopped()]);
-      if (this.#abortRequested) {
+      await Promise.race([slot, lifecycle.stopped()]);
+      if (lifecycle.abortRequested) {
         // Aborted while queued: the slot, whenever it comes, goes to the next upload.
         void slot.then(() => slots.release());
-        throw this.#stop.signal.reason;
+        throw lifecycle.signal.reason;
       }
       acquired = true;
-      await this.#whileNotPaused();
-      this.#setStatus("uploading");
+      await lifecycle.whileNotPaused();
+      lifecycle.start();
       this.#emit();
       const record = await this.#upload();
       this.#record = record;
       this.#tracker.complete();
-      this.#setStatus("done");
+      lifecycle.succeed();
       this.#emit();
       return record;
     } catch (thrown) {
-      const error = this.#abortRequested
-        ? (this.#stop.signal.reason as UploadError)
+      const error = lifecycle.abortRequested
+        ? (lifecycle.signal.reason as UploadError)
         : thrown instanceof UploadError
           ? thrown
           : new UploadError("network", `The upload of ${this.#name} failed: ${describe(thrown)}`, {
               cause: thrown,
             });
       this.#error = error;
+      lifecycle.fail(error);
       if (error.kind === "aborted") {
-        this.#setStatus("aborted");
         if (this.#id !== undefined) await this.#config.api.abort(this.#id);
         this.#config.resume.forget(this.#resumeKey());
-      } else {
-        this.#setStatus("failed");
+      } else if (error.kind !== "network") {
         // A network failure may be resumed later; anything else cannot.
-        if (error.kind !== "network") this.#config.resume.forget(this.#resumeKey());
-        if (!this.#stop.signal.aborted) this.#stop.abort(error);
+        this.#config.resume.forget(this.#resumeKey());
       }
       throw error;
     } finally {
       // A slot acquired after an early abort is given back as soon as it arrives.
       if (acquired) slots.release();
     }
-  }
-
-  #stopped(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.#stop.signal.aborted) resolve();
-      else this.#stop.signal.addEventListener("abort", () => resolve(), { once: true });
-    });
-  }
-
-  async #whileNotPaused(): Promise<void> {
-    while (this.#status === "paused" && this.#resumed && !this.#stop.signal.aborted) {
-      await this.#resumed.promise;
-    }
-    if (this.#stop.signal.aborted) throw this.#stop.signal.reason;
   }
 
   #resumeKey(): string {
@@ -344,7 +270,7 @@ class Upload implements UploadHandle {
   }
 
   async #upload(): Promise<FileRecord> {
-    const signal = this.#stop.signal;
+    const signal = this.#lifecycle.signal;
     const api = this.#config.api;
     const canResume = this.#options.resume !== false && this.file.lastModified !== undefined;
     if (canResume) {
@@ -369,7 +295,7 @@ class Upload implements UploadHandle {
     const key = this.#resumeKey();
     const saved = this.#config.resume.load(key);
     if (!saved) return undefined;
-    const signal = this.#stop.signal;
+    const signal = this.#lifecycle.signal;
     const state = await this.#config.api.state(saved.id, signal);
     const fits =
       state !== undefined &&
@@ -416,7 +342,7 @@ class Upload implements UploadHandle {
         const old = target.id;
         const again = await this.#config.api.create(
           { route: this.route, name: this.#name, type: this.#type, size: this.file.size },
-          this.#stop.signal,
+          this.#lifecycle.signal,
         );
         if ("multipart" in again) {
           throw new UploadError("server", "The upload API changed this upload's plan.");
@@ -430,187 +356,45 @@ class Upload implements UploadHandle {
     return this.#complete([]);
   }
 
-  async #multipart(
-    upload: MultipartUpload,
-    stored: readonly { partNumber: number; size: number; etag: string }[],
-  ): Promise<FileRecord> {
-    const plan: PartPlan = upload.multipart;
-    const size = this.file.size;
-    const queue = partsToSend(plan, size, stored);
-    let unfinished = [...queue];
-    const etags = new Map<number, string>();
-    for (const part of stored)
-      if (!queue.includes(part.partNumber)) etags.set(part.partNumber, part.etag);
-    this.#resumedParts = plan.partCount - queue.length;
-    this.#tracker.addStored(storedBytes(plan, size, stored));
+  async #multipart(upload: MultipartUpload, stored: readonly UploadedPart[]): Promise<FileRecord> {
+    const plan = upload.multipart;
+    this.#resumedParts = partsAlreadyStored(plan, this.file.size, stored);
+    this.#tracker.addStored(storedBytes(plan, this.file.size, stored));
     this.#emit();
-
-    const urls = new PartUrls({
-      fetchBatch: (numbers) => this.#config.api.partUrls(upload.id, numbers, this.#stop.signal),
-      // Every part not stored yet, in order: those starting now first, so one request
-      // signs the first batch for all the workers.
-      upcoming: () => unfinished,
-      batchSize: this.#config.urlBatchSize,
+    const parts = await sendParts({
+      plan,
+      file: this.file,
+      name: this.#name,
+      stored,
+      concurrency: this.#config.partConcurrency,
+      urlBatchSize: this.#config.urlBatchSize,
+      lifecycle: this.#lifecycle,
+      fetchUrls: (numbers) => this.#config.api.partUrls(upload.id, numbers, this.#lifecycle.signal),
+      send: (request) => this.#send(request),
     });
-    const worker = async () => {
-      for (;;) {
-        await this.#whileNotPaused();
-        const partNumber = queue.shift();
-        if (partNumber === undefined) return;
-        const { start, end } = partRange(plan, size, partNumber);
-        const answer = await this.#send({
-          what: `Part ${partNumber} of ${plan.partCount} of ${this.#name}`,
-          part: partNumber,
-          body: this.file.slice(start, end),
-          conditional: false,
-          target: () => urls.get(partNumber),
-          resign: async () => urls.invalidate(partNumber),
-        });
-        unfinished = unfinished.filter((n) => n !== partNumber);
-        if (answer?.etag) etags.set(partNumber, answer.etag.replace(/^"(.*)"$/, "$1"));
-      }
-    };
-    const workers = Array.from(
-      { length: Math.min(this.#config.partConcurrency, queue.length) },
-      worker,
-    );
-    // The first failure stops the other workers (their requests end with it).
-    await Promise.all(
-      workers.map((running) =>
-        running.catch((error: unknown) => {
-          if (!this.#stop.signal.aborted) this.#stop.abort(error);
-          throw error;
-        }),
-      ),
-    );
-    // The page's view of the parts, when it saw every ETag; the API checks it against the store's.
-    const parts =
-      etags.size === plan.partCount
-        ? [...etags].sort(([a], [b]) => a - b).map(([partNumber, etag]) => ({ partNumber, etag }))
-        : [];
     const record = await this.#complete(parts);
     this.#config.resume.forget(this.#resumeKey());
     return record;
   }
 
-  async #complete(parts: { partNumber: number; etag: string }[]): Promise<FileRecord> {
-    await this.#whileNotPaused();
+  async #complete(parts: readonly CompletedPart[]): Promise<FileRecord> {
+    await this.#lifecycle.whileNotPaused();
     return this.#config.api.complete(
       this.#id as string,
       this.#name,
-      parts.length > 0 ? { parts } : {},
-      this.#stop.signal,
+      parts.length > 0 ? { parts: [...parts] } : {},
+      this.#lifecycle.signal,
     );
   }
 
-  /**
-   * One body to the store, retried as `classify` decides. Resolves with the store's
-   * answer, or `undefined` when an earlier attempt turned out to have landed.
-   */
-  async #send(request: {
-    what: string;
-    part: number;
-    body: Blob;
-    conditional: boolean;
-    target: () => Promise<{ url: string; headers: Readonly<Record<string, string>> }>;
-    resign: () => Promise<void>;
-  }): Promise<{ etag: string | null } | undefined> {
-    const config = this.#config;
-    for (let attempt = 1; ; attempt++) {
-      await this.#whileNotPaused();
-      const target = await request.target();
-      const inFlight = anySignal([this.#stop.signal, this.#pause.signal]);
-      let answer: Awaited<ReturnType<typeof putWithXhr>>;
-      try {
-        answer = await putWithXhr({
-          url: target.url,
-          headers: target.headers,
-          body: request.body,
-          signal: inFlight.signal,
-          stallTimeoutMs: config.stallTimeoutMs,
-          onProgress: (loaded) => {
-            this.#tracker.update(request.part, loaded);
-            this.#emit();
-          },
-        });
-      } catch (error) {
-        inFlight.dispose();
-        this.#tracker.reset(request.part);
-        if (this.#stop.signal.aborted) throw this.#stop.signal.reason;
-        if (error === PAUSED || this.#pause.signal.reason === PAUSED) {
-          // Paused mid-request: not a failed attempt; it starts again on resume.
-          attempt--;
-          continue;
-        }
-        throw error;
-      }
-      inFlight.dispose();
-      if (answer.status !== 0) markAnswered(target.url);
-      if (answer.status >= 200 && answer.status < 300) {
-        this.#tracker.finish(request.part, request.body.size);
-        this.#emit();
-        return { etag: answer.etag };
-      }
-      this.#tracker.reset(request.part);
-      const decision = classify(
-        {
-          source: "store",
-          what: request.what,
-          url: target.url,
-          status: answer.status,
-          s3: parseS3Error(answer.text),
-          diagnosis: answer.status === 0 ? await diagnose(target.url, answer.stalled) : undefined,
-          conditional: request.conditional,
-          retryAfterMs: retryAfterMs(answer.retryAfter, Date.now()),
-        },
-        {
-          attempt,
-          maxAttempts: config.maxAttempts,
-          pageOrigin: config.pageOrigin,
-          backoff: config.backoff,
-          nowMs: Date.now(),
-        },
-      );
-      switch (decision.action) {
-        case "retry":
-          await sleep(decision.delayMs, this.#stop.signal);
-          break;
-        case "wait-online":
-          attempt--;
-          await waitUntilOnline(this.#stop.signal);
-          break;
-        case "resign":
-          await request.resign();
-          break;
-        case "proceed":
-          this.#tracker.finish(request.part, request.body.size);
-          this.#emit();
-          return undefined;
-        case "fail":
-          throw decision.error;
-      }
-    }
-  }
-}
-
-/**
- * A signal that aborts when any of these does (with its reason); `dispose()` once the
- * request is over removes its listeners from the long-lived signals.
- */
-function anySignal(signals: readonly AbortSignal[]): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const dispose = () => controller.abort();
-  for (const signal of signals) {
-    if (signal.aborted) {
-      controller.abort(signal.reason);
-      return { signal: controller.signal, dispose };
-    }
-    signal.addEventListener("abort", () => controller.abort(signal.reason), {
-      once: true,
-      signal: controller.signal,
+  #send(request: TransferRequest): Promise<{ etag: string | null } | undefined> {
+    return transfer(request, {
+      settings: this.#config,
+      lifecycle: this.#lifecycle,
+      tracker: this.#tracker,
+      emit: () => this.#emit(),
     });
   }
-  return { signal: controller.signal, dispose };
 }
 
 function describe(error: unknown): string {

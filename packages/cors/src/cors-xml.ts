@@ -23,6 +23,7 @@ import {
 } from "./model.js";
 import { type ValidateOptions, validateCors } from "./validate.js";
 import { readXml, type XmlElement } from "./xml-reader.js";
+import { escapeXml } from "./xml-writer.js";
 
 const XSD_INT = /^[+-]?[0-9]+$/;
 
@@ -145,12 +146,5 @@ function encodeRule(rule: CorsRule): string {
 }
 
 function leaf(name: string, value: string): string {
-  return `<${name}>${escapeXmlText(value)}</${name}>`;
-}
-
-/** `\r` as a reference, or a reader's newline normalization would turn it into `\n`. */
-export function escapeXmlText(value: string): string {
-  return value.replace(/[&<>\r]/g, (c) =>
-    c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : "&#13;",
-  );
+  return `<${name}>${escapeXml(value)}</${name}>`;
 }

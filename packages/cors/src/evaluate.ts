@@ -21,72 +21,22 @@
  * no rule, not even `*`, so it is refused rather than echoed into Allow-Headers.
  */
 import { type CompiledCors, type CorsHeader, compileCors, methodBit } from "./compile.js";
+import type {
+  ActualRequest,
+  ActualResult,
+  ActualUnmatched,
+  CorsResource,
+  PreflightBadRequest,
+  PreflightForbidden,
+  PreflightRequest,
+  PreflightResult,
+  RuleMismatch,
+} from "./evaluation.js";
 import type { CorsConfiguration } from "./model.js";
-import { explainMismatches, type RuleMismatch } from "./reasons.js";
+import { explainMismatches } from "./reasons.js";
 
-export type CorsResource = "OBJECT" | "BUCKET";
-
-export interface PreflightRequest {
-  origin?: string | undefined;
-  accessControlRequestMethod?: string | undefined;
-  /** The raw header value: comma-separated names, spaces optional. */
-  accessControlRequestHeaders?: string | undefined;
-  /** OBJECT for an object URL, BUCKET for the bucket URL; S3 reports it in the 403. */
-  resource: CorsResource;
-}
-
-export interface PreflightAllowed {
-  allowed: true;
-  /** Index of the matched rule. */
-  rule: number;
-  headers: CorsHeader[];
-}
-
-export interface PreflightBadRequest {
-  allowed: false;
-  status: 400;
-  code: "BadRequest";
-  message: string;
-  reasons: readonly RuleMismatch[];
-}
-
-export interface PreflightForbidden {
-  allowed: false;
-  status: 403;
-  code: "AccessForbidden";
-  message: string;
-  /** S3's `<Method>`: the requested method, or OPTIONS when none was asked. */
-  method: string;
-  /** S3's `<ResourceType>`. */
-  resourceType: CorsResource;
-  /** Empty unless a configuration was scanned; computed on first read. */
-  reasons: readonly RuleMismatch[];
-}
-
-export type PreflightRefusal = PreflightBadRequest | PreflightForbidden;
-export type PreflightResult = PreflightAllowed | PreflightRefusal;
-
-export interface ActualRequest {
-  origin?: string | undefined;
-  method: string;
-  accessControlRequestMethod?: string | undefined;
-  accessControlRequestHeaders?: string | undefined;
-}
-
-export interface ActualMatched {
-  matched: true;
-  rule: number;
-  headers: CorsHeader[];
-}
-
-export interface ActualUnmatched {
-  matched: false;
-  cause: "no-origin" | "not-enabled" | "no-rule";
-  /** Empty unless a configuration was scanned; computed on first read. */
-  reasons: readonly RuleMismatch[];
-}
-
-export type ActualResult = ActualMatched | ActualUnmatched;
+// The shapes live apart, so that the reasons can name them without importing this file.
+export type * from "./evaluation.js";
 
 const NO_ORIGIN_MESSAGE = "Insufficient information. Origin request header needed.";
 const NOT_ENABLED_MESSAGE = "CORSResponse: CORS is not enabled for this bucket.";

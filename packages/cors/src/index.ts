@@ -24,6 +24,17 @@
  *
  * Conventions: every `rule` field is a 0-based index; sentences say "rule N", 1-based.
  */
+export {
+  type CorsFix,
+  describeRule,
+  headerList,
+  judgePreflightAnswer,
+  originHints,
+  type PreflightAnswer,
+  type RefusedRequest,
+  ruleLabel,
+  suggestCorsFix,
+} from "./advice.js";
 export { type AwsJsonOptions, encodeAwsCorsJson, parseAwsCorsJson } from "./aws-json.js";
 export { encodeCloudflareCorsJson, parseCloudflareCorsJson } from "./cloudflare-json.js";
 export { CompiledCors, type CorsHeader, compileCors, VARY_VALUE } from "./compile.js";
@@ -78,6 +89,8 @@ export {
 export { type CorsJsonForm, detectCorsJsonForm, parseCors, parseCorsJson } from "./parse-cors.js";
 export { describeRefusal, type RuleMismatch } from "./reasons.js";
 export { type ValidateOptions, validateCors } from "./validate.js";
-// The strict reader behind the XML codec; the store reads its other request bodies
-// (DeleteObjects, CompleteMultipartUpload) with it rather than with a second parser.
+// The project's one XML reader and escaper. They live here because the CORS codec needs
+// them and this package imports nothing; every other reader of S3's XML takes them from
+// `@sluice/s3`, which re-exports them with the rest of the wire.
 export { readXml, type XmlElement } from "./xml-reader.js";
+export { escapeXml } from "./xml-writer.js";

@@ -6,16 +6,11 @@
  */
 import type { CompiledCors, CompiledRule } from "./compile.js";
 import { methodBit } from "./compile.js";
-import type { ActualUnmatched, PreflightRefusal } from "./evaluate.js";
+import type { ActualUnmatched, PreflightRefusal, RuleMismatch } from "./evaluation.js";
 import { isHeaderName } from "./header-name.js";
 import { WildcardPattern } from "./wildcard.js";
 
-export interface RuleMismatch {
-  /** Index of the rule in the configuration (0-based). */
-  rule: number;
-  part: "origin" | "method" | "headers";
-  message: string;
-}
+export type { RuleMismatch } from "./evaluation.js";
 
 export function explainMismatches(
   compiled: CompiledCors,

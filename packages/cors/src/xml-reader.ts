@@ -1,7 +1,8 @@
 /**
  * A small, strict XML 1.0 reader — just enough for the documents S3 takes as request
- * bodies: elements, attributes, character data, CDATA, the five predefined entities and
- * character references, comments and an optional `<?xml …?>` declaration.
+ * bodies and sends as answers: elements, attributes, character data, CDATA, the five
+ * predefined entities and character references, comments and an optional `<?xml …?>`
+ * declaration. The project's only one: `@sluice/s3` re-exports it for everything else.
  * https://www.w3.org/TR/xml/
  *
  * Refused outright, because a configuration never needs them and each is an attack

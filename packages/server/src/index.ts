@@ -10,6 +10,18 @@
  * `ledger/` (one definition, a dialect per database) and `adapters/`.
  */
 
+// The JSON the page and the API exchange (`@sluice/protocol`).
+export type * from "@sluice/protocol";
+// The S3 client the API is built on (`@sluice/s3/client`), for apps that want the same requests.
+export {
+  createS3Api,
+  type ObjectHead,
+  type OpenUpload,
+  type S3Api,
+  S3RequestError,
+  type StorageConfig,
+  type StoredPart,
+} from "@sluice/s3/client";
 // adapters/: the handler as a Node listener (http, Express, Koa), a Fastify plugin, and
 // route handlers (Next.js). Bun, Deno, Hono and Workers take `handler.handle` as it is.
 export { fastifyUploads } from "./adapters/fastify.js";
@@ -75,15 +87,3 @@ export { type OpenLedgerOptions, openLedger } from "./ledger/open-ledger.js";
 export { openPostgresLedger, type PostgresLedgerOptions } from "./ledger/postgres-ledger.js";
 export { defaultSqliteDriver, type SqliteDriverName } from "./ledger/sqlite-connection.js";
 export { LEDGER_FILE, openSqliteLedger, type SqliteLedgerOptions } from "./ledger/sqlite-ledger.js";
-// The JSON the page and the API exchange.
-export type * from "./protocol.js";
-// The S3 operations the API uses, and the error they raise.
-export {
-  createS3Api,
-  type ObjectHead,
-  type OpenUpload,
-  type S3Api,
-  type StorageConfig,
-  type StoredPart,
-} from "./s3-api.js";
-export { S3RequestError } from "./s3-request-error.js";

@@ -43,6 +43,13 @@ export {
   type PresignInput,
   presign,
 } from "./presign.js";
+export {
+  type CanonicalRequestView,
+  parseCanonicalRequest,
+  parseStringToSign,
+  type SigningScope,
+  signatureOf,
+} from "./read-canonical-request.js";
 export type { Credentials, HeaderInput } from "./request-headers.js";
 export { type SignedRequest, type SignInput, sign } from "./sign.js";
 export { signingKey } from "./signing-key.js";

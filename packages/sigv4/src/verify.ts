@@ -446,7 +446,8 @@ function payloadSigning(value: string): PayloadSigning | undefined {
 function parseCredential(text: string): Credential | string {
   const parts = text.split("/");
   const base = "Error parsing the X-Amz-Credential parameter; ";
-  if (parts.length !== 5 || parts.some((part) => part === "")) {
+  // An empty region is left to `regions` to judge: R2 takes it as an alias of `auto`.
+  if (parts.length !== 5 || parts.some((part, i) => part === "" && i !== 2)) {
     return `${base}the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".`;
   }
   const [accessKeyId, date, region, service, terminal] = parts as [

@@ -7,18 +7,28 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { crc32 } from "node:zlib";
+import { Crc64Nvme } from "./crc64-nvme.js";
 
-export const CHECKSUM_ALGORITHMS = ["crc32", "crc32c", "sha1", "sha256"] as const;
+export const CHECKSUM_ALGORITHMS = ["crc32", "crc32c", "crc64nvme", "sha1", "sha256"] as const;
 export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
 
 export function isChecksumAlgorithm(name: string): name is ChecksumAlgorithm {
   return (CHECKSUM_ALGORITHMS as readonly string[]).includes(name);
 }
 
+/**
+ * A stored checksum's type: `COMPOSITE` for a checksum of a multipart object's part
+ * checksums (`<base64>-<N>`), else `FULL_OBJECT`, the checksum of all the bytes.
+ */
+export function checksumType(value: string): "FULL_OBJECT" | "COMPOSITE" {
+  return /-\d+$/.test(value) ? "COMPOSITE" : "FULL_OBJECT";
+}
+
 /** Digest lengths in bytes, to tell a malformed claim from a wrong one. */
 export const CHECKSUM_BYTES: Readonly<Record<ChecksumAlgorithm, number>> = {
   crc32: 4,
   crc32c: 4,
+  crc64nvme: 8,
   sha1: 20,
   sha256: 32,
 };
@@ -92,6 +102,7 @@ export class Digests {
   readonly #sha256: Hash | undefined;
   #crc32: number | undefined;
   #crc32c: number | undefined;
+  #crc64nvme: Crc64Nvme | undefined;
   #size = 0;
 
   /** `sha256Hex`: also compute a hex SHA-256 (for a signed `x-amz-content-sha256`). */
@@ -99,6 +110,7 @@ export class Digests {
     for (const algorithm of algorithms) {
       if (algorithm === "crc32") this.#crc32 = 0;
       else if (algorithm === "crc32c") this.#crc32c = 0;
+      else if (algorithm === "crc64nvme") this.#crc64nvme = new Crc64Nvme();
       else this.#hashes.set(algorithm, createHash(algorithm));
     }
     if (options.sha256Hex && !this.#hashes.has("sha256")) this.#sha256 = createHash("sha256");
@@ -111,6 +123,7 @@ export class Digests {
     this.#sha256?.update(chunk);
     if (this.#crc32 !== undefined) this.#crc32 = crc32(chunk, this.#crc32);
     if (this.#crc32c !== undefined) this.#crc32c = crc32c(chunk, this.#crc32c);
+    this.#crc64nvme?.update(chunk);
   }
 
   get size(): number {
@@ -129,6 +142,7 @@ export class Digests {
     if (this.#sha256) sha256Hex = this.#sha256.digest("hex");
     if (this.#crc32 !== undefined) checksums.crc32 = uint32Base64(this.#crc32);
     if (this.#crc32c !== undefined) checksums.crc32c = uint32Base64(this.#crc32c);
+    if (this.#crc64nvme) checksums.crc64nvme = this.#crc64nvme.digest().toString("base64");
     return { size: this.#size, md5: this.#md5.digest(), checksums, sha256Hex };
   }
 }

@@ -8,6 +8,8 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html
  */
 
+import type { S3ErrorCode } from "./http/s3-error.js";
+
 export type FlavorName = "r2" | "s3";
 
 const MiB = 1024 * 1024;
@@ -25,7 +27,11 @@ export interface Flavor {
   /** An expired presigned URL: R2 says 403 ExpiredRequest, AWS 403 AccessDenied. */
   readonly expiredCode: "ExpiredRequest" | "AccessDenied";
   /** An unknown access key: R2 says 401 Unauthorized, AWS 403 InvalidAccessKeyId. */
-  readonly unknownKey: { readonly code: string; readonly status: number; readonly message: string };
+  readonly unknownKey: {
+    readonly code: S3ErrorCode;
+    readonly status: number;
+    readonly message: string;
+  };
   /** Incomplete multipart uploads are aborted this long after they began (R2: 7 days). */
   readonly abandonedUploadMs: number | undefined;
 }
@@ -35,8 +41,9 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export const FLAVORS: Readonly<Record<FlavorName, Flavor>> = {
   r2: {
     name: "r2",
-    // R2: "region: auto"; us-east-1 and an empty region are aliases of auto.
-    regions: ["auto", "us-east-1"],
+    // R2: "the region for an R2 bucket is `auto`. ... an empty value and `us-east-1`
+    // will alias to the `auto` region" (https://developers.cloudflare.com/r2/api/s3/api/).
+    regions: ["auto", "us-east-1", ""],
     // R2: 5 GiB - 5 MiB for a single upload.
     maxPutBytes: 5 * GiB - 5 * MiB,
     maxKeyBytes: 1024,

@@ -9,6 +9,6 @@ export { FLAVORS, type Flavor, type FlavorName, isFlavorName } from "./flavor.js
 export { createHandler, type Handler, type HandlerOptions } from "./http/handler.js";
 export { S3Error } from "./http/s3-error.js";
 export type { RequestContext } from "./http/s3-request.js";
-export { nodeListener, type RequestLogEntry } from "./node-adapter.js";
+export { type NodeListener, nodeListener, type RequestLogEntry } from "./node-adapter.js";
 export { SMALL_BODY_MAX_BYTES } from "./storage/object-storage.js";
 export { createStore, type Store, type StoreOptions } from "./store.js";

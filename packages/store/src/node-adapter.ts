@@ -29,15 +29,43 @@ export interface RequestLogEntry {
  */
 const pending = new WeakMap<object, ServerResponse>();
 
-export function nodeListener(handler: Handler, log?: (entry: RequestLogEntry) => void) {
-  return (req: IncomingMessage, res: ServerResponse): void => {
-    const socket = req.socket;
-    pending.set(socket, res);
-    res.once("close", () => {
-      if (pending.get(socket) === res) pending.delete(socket);
-    });
-    void serve(handler, req, res, log);
-  };
+export type NodeListener = ((req: IncomingMessage, res: ServerResponse) => void) & {
+  /**
+   * The same, for the server's `checkContinue` event: a request that sent
+   * `Expect: 100-continue` hears `100 Continue` only when the store first reads its body,
+   * which is after it was authenticated and every check that needs no body passed, as
+   * S3 does; a request refused before that never gets it, and its body is never read.
+   * (Without it Node answers `100 Continue` at once, before anything is checked.)
+   */
+  readonly checkContinue: (req: IncomingMessage, res: ServerResponse) => void;
+};
+
+/**
+ * The `request` listener, with `checkContinue` for the event of that name. `onError`
+ * hears what went wrong while answering (a response Node refused to write): that
+ * request fails, never the process.
+ */
+export function nodeListener(
+  handler: Handler,
+  log?: (entry: RequestLogEntry) => void,
+  onError: (error: unknown) => void = (error) =>
+    console.error("sluice store: writing a response failed:", error),
+): NodeListener {
+  const listen =
+    (deferContinue: boolean) =>
+    (req: IncomingMessage, res: ServerResponse): void => {
+      const socket = req.socket;
+      pending.set(socket, res);
+      res.once("close", () => {
+        if (pending.get(socket) === res) pending.delete(socket);
+      });
+      serve(handler, req, res, log, onError, deferContinue).catch((error: unknown) => {
+        onError(error);
+        // An answer already out (a log callback that threw) is left to finish.
+        if (!res.writableEnded) res.destroy();
+      });
+    };
+  return Object.assign(listen(false), { checkContinue: listen(true) });
 }
 
 async function serve(
@@ -45,6 +73,8 @@ async function serve(
   req: IncomingMessage,
   res: ServerResponse,
   log: ((entry: RequestLogEntry) => void) | undefined,
+  onError: (error: unknown) => void,
+  deferContinue: boolean,
 ): Promise<void> {
   const started = performance.now();
   const target = req.url ?? "/";
@@ -61,7 +91,7 @@ async function serve(
       {
         method: req.method ?? "GET",
         headers,
-        body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : null,
+        body: hasBody ? bodyOf(req, res, deferContinue) : null,
         duplex: "half",
       } as RequestInit,
     );
@@ -96,7 +126,16 @@ async function serve(
   ) {
     headers["content-length"] = "0";
   }
-  res.writeHead(response.status, headers);
+  try {
+    res.writeHead(response.status, headers);
+  } catch (error) {
+    // A header value Node will not send (a control character): the store checks values
+    // where they enter, so this is a bug, reported as one; the client gets a 500.
+    onError(error);
+    await response.body?.cancel().catch(() => {});
+    writeInternalError(res, unread);
+    return;
+  }
   if (response.body !== null && req.method !== "HEAD") {
     try {
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
@@ -120,6 +159,60 @@ async function serve(
     operation: outcome?.operation,
     errorCode: outcome?.errorCode,
   });
+}
+
+/**
+ * The request body as a stream that is pulled only when the store reads it; the first
+ * read of a request that expects `100 Continue` sends it.
+ */
+function bodyOf(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deferContinue: boolean,
+): ReadableStream<Uint8Array> {
+  if (!deferContinue) {
+    return Readable.toWeb(req) as ReadableStream<Uint8Array>;
+  }
+  let source: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (source === undefined) {
+          if (!res.headersSent) res.writeContinue();
+          source = (Readable.toWeb(req) as ReadableStream<Uint8Array>).getReader();
+        }
+        const { value, done } = await source.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      async cancel(reason) {
+        await source?.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** S3's 500, written when the response meant for the request could not be. */
+function writeInternalError(res: ServerResponse, closeAfter: boolean): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = errorXml(
+    new S3Error("InternalError", "We encountered an internal error. Please try again."),
+    "0",
+  );
+  try {
+    res.writeHead(500, {
+      "content-type": "application/xml",
+      "content-length": String(Buffer.byteLength(body)),
+      ...(closeAfter ? { connection: "close" } : {}),
+    });
+    res.end(body);
+  } catch {
+    res.destroy();
+  }
 }
 
 /** What the request's framing says: a bodiless OPTIONS or DELETE must not count as unread. */

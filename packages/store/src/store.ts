@@ -68,14 +68,15 @@ export function createStore(options: StoreOptions): Store {
   reap();
   const reaper = setInterval(reap, REAP_INTERVAL_MS);
   reaper.unref();
+  const onInternalError =
+    options.onInternalError ?? ((error) => console.error("sluice store: internal error:", error));
   const handler = createHandler({
     storage,
     flavor,
     lookupSecret: (id) => keys.get(id),
     now,
     ...(options.virtualHostSuffixes ? { virtualHostSuffixes: options.virtualHostSuffixes } : {}),
-    onInternalError:
-      options.onInternalError ?? ((error) => console.error("sluice store: internal error:", error)),
+    onInternalError,
   });
   let server: Server | undefined;
 
@@ -83,10 +84,13 @@ export function createStore(options: StoreOptions): Store {
     handler,
     storage,
     listen(port = 9000, host = "127.0.0.1") {
+      const listener = nodeListener(handler, options.log, onInternalError);
       server = createServer(
         { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 },
-        nodeListener(handler, options.log),
+        listener,
       );
+      // `100 Continue` waits until the store reads the body (see nodeListener).
+      server.on("checkContinue", listener.checkContinue);
       server.on("clientError", onClientError);
       // A client that stops sending mid-body must not hold its connection and temporary
       // file for ever: two idle minutes end it (the body then fails as incomplete).

@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import {
   CorsConfigError,
   type CorsConfiguration,
+  describeRule,
   encodeAwsCorsJson,
   encodeCloudflareCorsJson,
   encodeCorsXml,
@@ -14,9 +15,9 @@ import {
   lintCors,
   parseCors,
 } from "@sluice/cors";
-import { createS3Api, S3RequestError } from "@sluice/server";
+import { createS3Api, S3RequestError } from "@sluice/s3/client";
+import { runCorsChecks, UPLOAD_HEADERS } from "@sluice/s3/diagnose";
 import { exitCodeOf, formatChecklist } from "../checklist.js";
-import { describeRule, runCorsChecks, UPLOAD_HEADERS } from "../cors-checks.js";
 import { readArgument } from "../read-input.js";
 import {
   checkOrigin,

@@ -4,8 +4,8 @@
  * credentials first and a strictness lint of the rules.
  */
 import { parseArgs } from "node:util";
+import { runCorsChecks, UPLOAD_HEADERS } from "@sluice/s3/diagnose";
 import { exitCodeOf, formatChecklist } from "../checklist.js";
-import { runCorsChecks, UPLOAD_HEADERS } from "../cors-checks.js";
 import { checkOrigin, STORAGE_HELP, STORAGE_OPTIONS, storageTarget } from "../storage-options.js";
 import { UsageError } from "../usage-error.js";
 import { headerNames } from "./cors.js";

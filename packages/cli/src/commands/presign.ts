@@ -4,7 +4,8 @@
  * headers a client must send with it.
  */
 import { parseArgs } from "node:util";
-import { createS3Api, DEFAULT_EXPIRES_SECONDS } from "@sluice/server";
+import { createS3Api } from "@sluice/s3/client";
+import { DEFAULT_EXPIRES_SECONDS } from "@sluice/server";
 import { describePresignedUrl, MAX_EXPIRES_SECONDS } from "@sluice/sigv4";
 import { STORAGE_HELP, STORAGE_OPTIONS, storageTarget } from "../storage-options.js";
 import { UsageError } from "../usage-error.js";

@@ -16,7 +16,8 @@
  * Store failures are 502 `storage_error`; anything unexpected is a logged 500 `internal`
  * that says nothing of the internals.
  */
-
+import { helpForS3Error } from "@sluice/s3";
+import { createS3Api, S3RequestError, type StorageConfig } from "@sluice/s3/client";
 import {
   CompletionHookError,
   createCompleter,
@@ -26,14 +27,14 @@ import { createSweeper, type SweepReport } from "../completion/sweeper.js";
 import type { Ledger } from "../ledger/ledger.js";
 import { defaultDataDir, openLedgerOnFirstUse } from "../ledger/open-ledger.js";
 import type { ApiErrorBody } from "../protocol.js";
-import { createS3Api, type StorageConfig } from "../s3-api.js";
-import { S3RequestError } from "../s3-request-error.js";
 import { ApiError, apiError } from "./api-error.js";
+import { companionRefusal, isCompanionPath } from "./companion/companion-refusal.js";
 import { abortUpload } from "./endpoints/abort-upload.js";
 import { completeUpload } from "./endpoints/complete-upload.js";
 import { createUpload } from "./endpoints/create-upload.js";
 import { type EndpointContext, json } from "./endpoints/endpoint.js";
 import { partUrls } from "./endpoints/part-urls.js";
+import { describeRoute } from "./endpoints/route-description.js";
 import { uploadState } from "./endpoints/upload-state.js";
 import type { Routes } from "./route.js";
 
@@ -180,7 +181,12 @@ export function createUploadHandler(options: UploadHandlerOptions): UploadHandle
 
   async function dispatch(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
+    if (path.startsWith(basePath) && isCompanionPath(path.slice(basePath.length))) {
+      return companionRefusal();
+    }
     const match = path.startsWith(basePath) ? ENDPOINT.exec(path.slice(basePath.length)) : null;
+    if (path.startsWith(`${basePath}/routes/`))
+      return describeRoute(context, request, path.slice(basePath.length));
     if (!match) throw apiError("not_found", `no such endpoint: ${path}`);
     const [, id, action] = match;
     const method = request.method;
@@ -280,7 +286,11 @@ function render(error: unknown, onError: (error: unknown) => void): Response {
     refusal = error;
   } else if (error instanceof S3RequestError) {
     onError(error);
-    refusal = apiError("storage_error", `the storage service failed: ${error.message}`);
+    const cause = helpForS3Error(error.code)?.cause;
+    refusal = apiError(
+      "storage_error",
+      `the storage service failed: ${error.message}${cause ? ` (${cause})` : ""}`,
+    );
   } else if (error instanceof CompletionHookError) {
     onError(error);
     refusal = apiError(

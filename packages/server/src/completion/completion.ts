@@ -26,12 +26,18 @@
  * the store's multipart uploads at its key are aborted.
  */
 
+import { unquoteEtag } from "@sluice/s3";
+import {
+  isS3RequestError,
+  isUploadGone,
+  type S3Api,
+  S3RequestError,
+  type StoredPart,
+} from "@sluice/s3/client";
 import { partSizeOf } from "../api/plan.js";
 import { type Routes, routeNamed, type UploadUser } from "../api/route.js";
 import type { Intent, Ledger, Outcome } from "../ledger/ledger.js";
 import type { FileRecord } from "../protocol.js";
-import type { S3Api, StoredPart } from "../s3-api.js";
-import { isUploadGone, S3RequestError } from "../s3-request-error.js";
 import { verifyObject } from "../verification/verify-object.js";
 
 /** How long a claim holds before another caller may take it over. */
@@ -213,7 +219,7 @@ export function createCompleter(options: CompleterOptions): Completer {
         };
       }
       const seen = pagePartEtags?.get(n);
-      if (seen !== undefined && seen.replace(/^"(.*)"$/, "$1") !== part.etag) {
+      if (seen !== undefined && unquoteEtag(seen) !== part.etag) {
         return {
           kind: "not-ready",
           message: `part ${n} in the store has ETag ${part.etag}, not ${seen} as the page saw it; upload it again or complete without parts`,
@@ -235,7 +241,7 @@ export function createCompleter(options: CompleterOptions): Completer {
     } catch (error) {
       // Completed before (the upload is gone), or the key is taken (PreconditionFailed,
       // with If-None-Match: *): either way, what is at the key is what gets verified.
-      if (!isUploadGone(error) && !isCode(error, "PreconditionFailed")) throw error;
+      if (!isUploadGone(error) && !isS3RequestError(error, "PreconditionFailed")) throw error;
     }
     return undefined;
   }
@@ -383,10 +389,6 @@ export class CompletionHookError extends Error {
       `upload ${uploadId} is verified and kept, but onComplete failed (it will be retried): ${cause instanceof Error ? cause.message : String(cause)}`,
     );
   }
-}
-
-function isCode(error: unknown, code: string): boolean {
-  return error instanceof S3RequestError && error.code === code;
 }
 
 async function ignoreMissing(operation: Promise<void>): Promise<void> {

@@ -13,11 +13,10 @@
  * two sweepers, or a sweeper and a page, from settling the same upload twice.
  */
 
+import { isUploadGone, type OpenUpload, type S3Api } from "@sluice/s3/client";
 import { type Routes, routeNamed } from "../api/route.js";
 import { isUploadId } from "../api/upload-id.js";
 import type { Intent, Ledger } from "../ledger/ledger.js";
-import type { OpenUpload, S3Api } from "../s3-api.js";
-import { isUploadGone } from "../s3-request-error.js";
 import { type Completer, CompletionHookError } from "./completion.js";
 
 export interface SweepReport {
@@ -28,7 +27,10 @@ export interface SweepReport {
   readonly cleaned: string[];
   /** Another caller held them; they are theirs to settle. */
   readonly busy: string[];
-  /** Undecided this time (the store unreachable, a hook that threw); tried again later. */
+  /**
+   * Undecided this time (the store unreachable, a hook that threw); tried again later.
+   * The id is an upload's, or `ORPHAN_SCAN` when the look for orphans failed.
+   */
   readonly failed: { readonly id: string; readonly error: string }[];
   /** Intents of a route this app no longer defines: left pending, looked at hourly. */
   readonly skipped: { readonly id: string; readonly reason: string }[];
@@ -55,6 +57,8 @@ export interface SweeperOptions {
 }
 
 const BATCH = 100;
+/** In `SweepReport.failed`: the look for multipart uploads that no intent holds. */
+export const ORPHAN_SCAN = "multipart uploads under the routes' keys";
 const SKIPPED_RETRY_MS = 60 * 60 * 1000;
 
 export function createSweeper(options: SweeperOptions): () => Promise<SweepReport> {
@@ -79,7 +83,7 @@ export function createSweeper(options: SweeperOptions): () => Promise<SweepRepor
         try {
           await abortOrphans(report);
         } catch (error) {
-          report.failed.push({ id: "ListMultipartUploads", error: messageOf(error) });
+          report.failed.push({ id: ORPHAN_SCAN, error: messageOf(error) });
         }
         return report;
       }

@@ -13,9 +13,9 @@
  * check the signed `x-amz-checksum-sha256` of a single PUT, but Ceph RGW 16.2 ignores it,
  * and a multipart object's checksum is of its parts' checksums.
  */
+import type { S3Api } from "@sluice/s3/client";
+import { S3RequestError } from "@sluice/s3/client";
 import type { Intent } from "../ledger/ledger.js";
-import type { S3Api } from "../s3-api.js";
-import { S3RequestError } from "../s3-request-error.js";
 import { checkMagicBytes, SNIFF_BYTES } from "./magic-bytes.js";
 
 export type Verification =

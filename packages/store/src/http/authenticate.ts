@@ -6,6 +6,7 @@
  * | -------------------- | ---------------------------------------- | ----------------------- |
  * | unknown access key   | 403 InvalidAccessKeyId                   | 401 Unauthorized        |
  * | expired presigned    | 403 AccessDenied "Request has expired"   | 403 ExpiredRequest      |
+ * | no signature at all  | 403 AccessDenied                         | 401 Unauthorized        |
  *
  * A `SignatureDoesNotMatch` carries S3's debugging fields, and a message that names the
  * likely cause in words ("the request's Content-Type is image/png but the URL was signed
@@ -59,10 +60,17 @@ export function toS3Error(
 ): S3Error {
   switch (failure.kind) {
     case "missing":
-      return new S3Error(
-        "AccessDenied",
-        "Access Denied: the request is not signed (no Authorization header and no X-Amz-Signature).",
-      );
+      // R2's error table: 401 Unauthorized, "Missing or invalid authentication credentials"
+      // (https://developers.cloudflare.com/r2/api/error-codes/); S3: 403 AccessDenied.
+      return flavor.name === "r2"
+        ? new S3Error(
+            "Unauthorized",
+            "Unauthorized: the request is not signed (no Authorization header and no X-Amz-Signature).",
+          )
+        : new S3Error(
+            "AccessDenied",
+            "Access Denied: the request is not signed (no Authorization header and no X-Amz-Signature).",
+          );
     case "malformed":
       return new S3Error(
         failure.code,

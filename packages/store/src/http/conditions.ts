@@ -6,8 +6,14 @@
  *
  * AWS answers `If-None-Match: <etag>` and `If-Match: *` on writes with 501; R2 accepts
  * every conditional header on PutObject. Under `--flavor r2` we do as R2 does, with
- * `If-None-Match: <etag>` meaning "not while the object has this ETag".
+ * `If-None-Match: <etag>` meaning "not while the object has this ETag", and
+ * `If-Modified-Since` / `If-Unmodified-Since` answered 412 when they fail
+ * (https://developers.cloudflare.com/r2/api/s3/extensions/, "Conditional operations in
+ * PutObject"). A list of ETags is honoured, as R2 does since 2022-07-30 ("`If-Match` /
+ * `If-None-Match` headers now support arrays of ETags ... as per the HTTP standard and
+ * undocumented AWS S3 behavior").
  */
+import { unquoteEtag } from "@sluice/s3";
 import type { FlavorName } from "../flavor.js";
 import type { ObjectRecord } from "../storage/object-storage.js";
 import { noSuchKey, preconditionFailed, S3Error } from "./s3-error.js";
@@ -18,18 +24,13 @@ export type WriteCondition =
   | { readonly kind: "absent" }
   /** `If-Match: *`: only when an object has the key. */
   | { readonly kind: "present" }
-  /** `If-Match: etag`: only when the current object has this ETag. */
-  | { readonly kind: "etag"; readonly etag: string }
-  /** `If-None-Match: etag`: only when the current object does not have this ETag. */
-  | { readonly kind: "not-etag"; readonly etag: string };
+  /** `If-Match: etag, ...`: only when the current object has one of these ETags. */
+  | { readonly kind: "etag"; readonly etags: readonly string[] }
+  /** `If-None-Match: etag, ...`: only when the current object has none of these ETags. */
+  | { readonly kind: "not-etag"; readonly etags: readonly string[] };
 
 function etagList(header: string): string[] {
-  return header.split(",").map((tag) =>
-    tag
-      .trim()
-      .replace(/^W\//, "")
-      .replace(/^"(.*)"$/, "$1"),
-  );
+  return header.split(",").map((tag) => unquoteEtag(tag.trim()));
 }
 
 function matches(header: string, etag: string): boolean {
@@ -58,7 +59,7 @@ export function writeCondition(headers: Headers, flavor: FlavorName): WriteCondi
         "A header you provided implies functionality that is not implemented",
       );
     }
-    return { kind: "not-etag", etag: etagList(ifNoneMatch)[0] ?? "" };
+    return { kind: "not-etag", etags: etagList(ifNoneMatch) };
   }
   if (ifMatch !== null) {
     if (ifMatch.trim() === "*") {
@@ -70,7 +71,7 @@ export function writeCondition(headers: Headers, flavor: FlavorName): WriteCondi
       }
       return { kind: "present" };
     }
-    return { kind: "etag", etag: etagList(ifMatch)[0] ?? "" };
+    return { kind: "etag", etags: etagList(ifMatch) };
   }
   return { kind: "none" };
 }
@@ -85,7 +86,15 @@ export function checkWriteCondition(
   if (failure) throw writeConditionError(failure, key);
 }
 
-export type WriteConditionFailure = "exists" | "missing" | "etag-differs" | "etag-matches";
+export type WriteConditionFailure =
+  | "exists"
+  | "missing"
+  | "etag-differs"
+  | "etag-matches"
+  /** If-Unmodified-Since failed: the object changed after the date. */
+  | "modified"
+  /** If-Modified-Since failed: the object has not changed since the date. */
+  | "unmodified";
 
 export function writeConditionFailure(
   condition: WriteCondition,
@@ -100,9 +109,9 @@ export function writeConditionFailure(
       return current ? undefined : "missing";
     case "etag":
       if (!current) return "missing";
-      return current.etag === condition.etag ? undefined : "etag-differs";
+      return condition.etags.includes(current.etag) ? undefined : "etag-differs";
     case "not-etag":
-      return current && current.etag === condition.etag ? "etag-matches" : undefined;
+      return current && condition.etags.includes(current.etag) ? "etag-matches" : undefined;
   }
 }
 
@@ -115,7 +124,73 @@ export function writeConditionError(failure: WriteConditionFailure, key: string)
       return noSuchKey(key);
     case "etag-differs":
       return preconditionFailed("If-Match");
+    case "modified":
+      return preconditionFailed("If-Unmodified-Since");
+    case "unmodified":
+      return preconditionFailed("If-Modified-Since");
   }
+}
+
+/** A write's date conditions (R2 only; S3's writes take none, and ignore them). */
+export interface WriteDates {
+  readonly unmodifiedSinceMs: number | undefined;
+  readonly modifiedSinceMs: number | undefined;
+}
+
+export function writeDates(headers: Headers, flavor: FlavorName): WriteDates | undefined {
+  if (flavor !== "r2") return undefined;
+  const parse = (name: string) => {
+    const value = headers.get(name);
+    const ms = value === null ? Number.NaN : Date.parse(value);
+    return Number.isNaN(ms) ? undefined : ms;
+  };
+  const dates = {
+    unmodifiedSinceMs: parse("if-unmodified-since"),
+    modifiedSinceMs: parse("if-modified-since"),
+  };
+  return dates.unmodifiedSinceMs === undefined && dates.modifiedSinceMs === undefined
+    ? undefined
+    : dates;
+}
+
+/**
+ * Whether the object as it is fails the dates, to the second as HTTP dates go. A key
+ * with no object has no date to compare: the write proceeds (R2: the 412 applies "if
+ * ... the object exists", changelog 2022-05-27).
+ */
+export function dateFailure(
+  dates: WriteDates | undefined,
+  current: { readonly lastModifiedMs: number } | undefined,
+): WriteConditionFailure | undefined {
+  if (dates === undefined || current === undefined) return undefined;
+  const modified = Math.floor(current.lastModifiedMs / 1000);
+  if (
+    dates.unmodifiedSinceMs !== undefined &&
+    modified > Math.floor(dates.unmodifiedSinceMs / 1000)
+  )
+    return "modified";
+  if (dates.modifiedSinceMs !== undefined && modified <= Math.floor(dates.modifiedSinceMs / 1000))
+    return "unmodified";
+  return undefined;
+}
+
+/**
+ * The condition a write commits under. The dates were judged against `seen`, the object
+ * read before the body; an object written since then was written "now", so it is judged
+ * again with that date.
+ */
+export function commitCondition(
+  condition: WriteCondition,
+  dates: WriteDates | undefined,
+  seen: { readonly etag: string } | undefined,
+  nowMs: number,
+): (current: { readonly etag: string } | undefined) => WriteConditionFailure | undefined {
+  return (current) => {
+    const failure = writeConditionFailure(condition, current);
+    if (failure !== undefined || dates === undefined || current === undefined) return failure;
+    if (seen !== undefined && seen.etag === current.etag) return undefined;
+    return dateFailure(dates, { lastModifiedMs: nowMs });
+  };
 }
 
 export type ReadOutcome = "proceed" | "not-modified";

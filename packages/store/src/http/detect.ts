@@ -8,30 +8,34 @@
  */
 import type { S3Request } from "./s3-request.js";
 
-export type Operation =
-  | "ListBuckets"
-  | "CreateBucket"
-  | "HeadBucket"
-  | "DeleteBucket"
-  | "GetBucketLocation"
-  | "PutBucketCors"
-  | "GetBucketCors"
-  | "DeleteBucketCors"
-  | "ListObjects"
-  | "ListObjectsV2"
-  | "DeleteObjects"
-  | "PutObject"
-  | "CopyObject"
-  | "GetObject"
-  | "HeadObject"
-  | "DeleteObject"
-  | "CreateMultipartUpload"
-  | "UploadPart"
-  | "UploadPartCopy"
-  | "CompleteMultipartUpload"
-  | "AbortMultipartUpload"
-  | "ListParts"
-  | "ListMultipartUploads";
+/** The operations this store implements: the one list the type and the set derive from. */
+export const IMPLEMENTED_OPERATIONS = [
+  "ListBuckets",
+  "CreateBucket",
+  "HeadBucket",
+  "DeleteBucket",
+  "GetBucketLocation",
+  "PutBucketCors",
+  "GetBucketCors",
+  "DeleteBucketCors",
+  "ListObjects",
+  "ListObjectsV2",
+  "DeleteObjects",
+  "PutObject",
+  "CopyObject",
+  "GetObject",
+  "HeadObject",
+  "DeleteObject",
+  "CreateMultipartUpload",
+  "UploadPart",
+  "UploadPartCopy",
+  "CompleteMultipartUpload",
+  "AbortMultipartUpload",
+  "ListParts",
+  "ListMultipartUploads",
+] as const;
+
+export type Operation = (typeof IMPLEMENTED_OPERATIONS)[number];
 
 export type Detected =
   | { readonly kind: "operation"; readonly operation: Operation }
@@ -145,31 +149,11 @@ const PLAIN: Readonly<Record<Level, Readonly<Record<string, string>>>> = {
   },
 };
 
-const IMPLEMENTED: ReadonlySet<string> = new Set<Operation>([
-  "ListBuckets",
-  "CreateBucket",
-  "HeadBucket",
-  "DeleteBucket",
-  "GetBucketLocation",
-  "PutBucketCors",
-  "GetBucketCors",
-  "DeleteBucketCors",
-  "ListObjects",
-  "ListObjectsV2",
-  "DeleteObjects",
-  "PutObject",
-  "CopyObject",
-  "GetObject",
-  "HeadObject",
-  "DeleteObject",
-  "CreateMultipartUpload",
-  "UploadPart",
-  "UploadPartCopy",
-  "CompleteMultipartUpload",
-  "AbortMultipartUpload",
-  "ListParts",
-  "ListMultipartUploads",
-]);
+const IMPLEMENTED: ReadonlySet<string> = new Set<string>(IMPLEMENTED_OPERATIONS);
+
+function isImplemented(name: string): name is Operation {
+  return IMPLEMENTED.has(name);
+}
 
 export function detect(request: S3Request): Detected {
   const level: Level =
@@ -191,7 +175,7 @@ export function detect(request: S3Request): Detected {
   if (name === "ListObjects" && request.query.get("list-type") === "2") name = "ListObjectsV2";
   if (name === "PutObject" && request.headers.has("x-amz-copy-source")) name = "CopyObject";
   if (name === "UploadPart" && request.headers.has("x-amz-copy-source")) name = "UploadPartCopy";
-  return IMPLEMENTED.has(name)
-    ? { kind: "operation", operation: name as Operation }
+  return isImplemented(name)
+    ? { kind: "operation", operation: name }
     : { kind: "not-implemented", operation: name };
 }

@@ -9,6 +9,7 @@ import type { Flavor } from "../flavor.js";
 import type { ObjectStorage } from "../storage/object-storage.js";
 import { authenticate } from "./authenticate.js";
 import { actualCorsHeaders, CorsCache, preflight } from "./bucket-cors.js";
+import { refuseMalformedChecksums } from "./checksum-syntax.js";
 import { detect, type Operation } from "./detect.js";
 import type { OperationContext, OperationHandler } from "./operation.js";
 import { AbortMultipartUpload } from "./operations/abort-multipart-upload.js";
@@ -39,6 +40,7 @@ import {
   type RequestContext,
   type S3Request,
 } from "./s3-request.js";
+import { refuseUnsupportedHeaders } from "./unsupported-headers.js";
 
 const OPERATIONS: Readonly<Record<Operation, OperationHandler>> = {
   ListBuckets,
@@ -129,6 +131,8 @@ export function createHandler(options: HandlerOptions): Handler {
         if (detected.kind === "not-implemented") {
           throw notImplemented(detected.operation);
         }
+        refuseUnsupportedHeaders(s3, detected.operation, options.flavor);
+        refuseMalformedChecksums(s3, options.flavor);
         const operationContext: OperationContext = {
           request: s3,
           verified,

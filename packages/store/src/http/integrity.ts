@@ -46,7 +46,9 @@ export function readClaims(request: S3Request, verified: Verified): Claims {
   }
 
   const claimed: { algorithm: ChecksumAlgorithm; value: string; from: "header" | "query" }[] = [];
-  for (const algorithm of CHECKSUM_ALGORITHMS) {
+  // CompleteMultipartUpload's `x-amz-checksum-*` is the object's checksum, not its XML
+  // body's: the operation checks it against the parts (`objectChecksumClaim`).
+  for (const algorithm of isCompleteMultipartUpload(request) ? [] : CHECKSUM_ALGORITHMS) {
     const name = `x-amz-checksum-${algorithm}`;
     const header = request.headers.get(name);
     // In a presigned URL every query parameter is signed, so a checksum there binds the body.
@@ -109,6 +111,41 @@ export function readClaims(request: S3Request, verified: Verified): Claims {
     trailer,
     sha256Hex: verified.payload.kind === "sha256" ? verified.payload.sha256 : undefined,
   };
+}
+
+function isCompleteMultipartUpload(request: S3Request): boolean {
+  return request.method === "POST" && request.query.has("uploadId");
+}
+
+/**
+ * The whole object's checksum a CompleteMultipartUpload claims (`x-amz-checksum-<algorithm>`),
+ * and the type it names (`x-amz-checksum-type`), if any; a malformed value is refused as a
+ * body's is.
+ */
+export function objectChecksumClaim(request: S3Request): {
+  readonly checksum: { readonly algorithm: ChecksumAlgorithm; readonly value: string } | undefined;
+  readonly type: string | undefined;
+} {
+  let checksum: { algorithm: ChecksumAlgorithm; value: string } | undefined;
+  for (const algorithm of CHECKSUM_ALGORITHMS) {
+    const name = `x-amz-checksum-${algorithm}`;
+    const value = request.headers.get(name);
+    if (value === null) continue;
+    if (checksum !== undefined) {
+      throw new S3Error(
+        "InvalidRequest",
+        "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+      );
+    }
+    // A COMPOSITE value carries its part count: `<base64>-<N>`.
+    const digest = value.replace(/-\d+$/, "");
+    const bytes = Buffer.from(digest, "base64");
+    if (bytes.length !== CHECKSUM_BYTES[algorithm] || bytes.toString("base64") !== digest) {
+      throw new S3Error("InvalidRequest", `Value for ${name} header is invalid.`);
+    }
+    checksum = { algorithm, value };
+  }
+  return { checksum, type: request.headers.get("x-amz-checksum-type")?.toUpperCase() };
 }
 
 /** The checksum algorithms to compute while the body streams. */

@@ -73,8 +73,12 @@ export function checkCompletion(
 ): PartRecord[] {
   if (listed.length === 0)
     throw new S3Error("InvalidRequest", "You must specify at least one part");
-  for (let i = 1; i < listed.length; i++) {
-    if ((listed[i] as ListedPart).partNumber <= (listed[i - 1] as ListedPart).partNumber) {
+  // R2 sorts the list (changelog 2024-01-26: "Parts are now automatically sorted in
+  // ascending order regardless of input during CompleteMultipartUpload"); S3 refuses it.
+  const ordered =
+    flavor === "r2" ? [...listed].sort((a, b) => a.partNumber - b.partNumber) : listed;
+  for (let i = 1; i < ordered.length; i++) {
+    if ((ordered[i] as ListedPart).partNumber <= (ordered[i - 1] as ListedPart).partNumber) {
       throw new S3Error(
         "InvalidPartOrder",
         "The list of parts was not in ascending order. Parts must be ordered by part number.",
@@ -83,7 +87,7 @@ export function checkCompletion(
     }
   }
   const chosen: PartRecord[] = [];
-  for (const item of listed) {
+  for (const item of ordered) {
     const part = parts.get(item.partNumber);
     if (!part || part.etag !== item.etag) {
       throw new S3Error(

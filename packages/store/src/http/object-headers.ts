@@ -2,19 +2,13 @@
  * The headers an object keeps: the ones S3 stores and returns verbatim, and user
  * metadata (`x-amz-meta-*`), read from a request and written back on GET and HEAD.
  */
+import { STORED_HEADERS } from "@sluice/s3";
 import type { Flavor } from "../flavor.js";
 import type { ObjectAttributes, ObjectRecord } from "../storage/object-storage.js";
+import { checkStoredHeader } from "./header-values.js";
 import { httpDate } from "./operation.js";
 import { S3Error } from "./s3-error.js";
 
-/** Stored and returned as sent. */
-export const STORED_HEADERS = [
-  "cache-control",
-  "content-disposition",
-  "content-encoding",
-  "content-language",
-  "expires",
-] as const;
 
 export function attributesFrom(
   headers: Headers,
@@ -32,13 +26,17 @@ export function attributesFrom(
         .join(", ");
       if (value === "") value = null;
     }
-    if (value !== null) stored[name] = value;
+    if (value !== null) {
+      checkStoredHeader(name, value);
+      stored[name] = value;
+    }
   }
   const metadata: Record<string, string> = {};
   let metadataBytes = 0;
   for (const [name, value] of headers) {
     if (!name.startsWith("x-amz-meta-")) continue;
     const key = name.slice("x-amz-meta-".length);
+    checkStoredHeader(name, value);
     metadata[key] = value;
     metadataBytes += Buffer.byteLength(key) + Buffer.byteLength(value);
   }
@@ -52,7 +50,9 @@ export function attributesFrom(
       },
     );
   }
-  return { contentType: headers.get("content-type") ?? undefined, headers: stored, metadata };
+  const contentType = headers.get("content-type") ?? undefined;
+  if (contentType !== undefined) checkStoredHeader("content-type", contentType);
+  return { contentType, headers: stored, metadata };
 }
 
 /** The headers of a GET or HEAD response for the object (not its length or range). */

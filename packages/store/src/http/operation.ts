@@ -28,13 +28,22 @@ export function requireBucket(context: OperationContext): BucketRecord {
 export function requireKey(context: OperationContext): string {
   const key = context.request.key as string;
   const length = Buffer.byteLength(key, "utf8");
-  if (length > context.flavor.maxKeyBytes) {
-    throw new S3Error("KeyTooLongError", "Your key is too long", {
-      MaxSizeAllowed: context.flavor.maxKeyBytes,
-      Size: length,
-    });
-  }
+  if (length > context.flavor.maxKeyBytes) throw keyTooLong(context.flavor, length);
   return key;
+}
+
+/**
+ * S3's KeyTooLongError; R2's error table gives `400 InvalidObjectName` ("Object key
+ * contains invalid characters or is too long", https://developers.cloudflare.com/r2/api/error-codes/).
+ */
+export function keyTooLong(flavor: Flavor, length: number): S3Error {
+  return new S3Error(
+    flavor.name === "r2" ? "InvalidObjectName" : "KeyTooLongError",
+    flavor.name === "r2"
+      ? `The specified object name is not valid: it has ${length} bytes, the limit is ${flavor.maxKeyBytes}.`
+      : "Your key is too long",
+    { MaxSizeAllowed: flavor.maxKeyBytes, Size: length },
+  );
 }
 
 export function xmlResponse(
@@ -47,14 +56,8 @@ export function xmlResponse(
   });
 }
 
-/** Largest XML body an operation reads (DeleteObjects of 1,000 long keys fits). */
-const MAX_XML_BODY_BYTES = 2 * 1024 * 1024;
-
 /** Reads a small body whole (an XML document), with its integrity claims checked. */
-export async function readSmallBody(
-  context: OperationContext,
-  maxBytes = MAX_XML_BODY_BYTES,
-): Promise<Buffer> {
+export async function readSmallBody(context: OperationContext, maxBytes: number): Promise<Buffer> {
   const claims = readClaims(context.request, context.verified);
   const body = new RequestBody(context.request, context.verified, maxBytes);
   const digests = new Digests(algorithmsFor(claims), { sha256Hex: claims.sha256Hex !== undefined });

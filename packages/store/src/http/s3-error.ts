@@ -1,74 +1,31 @@
 /**
- * One error class for the store, and the table of S3 error codes to HTTP statuses.
+ * One error class for the store, on the table of S3 error codes to HTTP statuses that
+ * `@sluice/s3` holds for every side.
  * Every refusal is an `S3Error`; the handler renders it once, at its boundary, as S3's
  * XML (a HEAD response carries the status only).
  *
  * https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
  */
+import { S3_ERROR_STATUS, type S3ErrorCode } from "@sluice/s3";
 import { el, plainDocument } from "./xml.js";
 
-const STATUS: Readonly<Record<string, number>> = {
-  AccessDenied: 403,
-  AccessForbidden: 403,
-  AuthorizationHeaderMalformed: 400,
-  AuthorizationQueryParametersError: 400,
-  BadDigest: 400,
-  BadRequest: 400,
-  BucketAlreadyExists: 409,
-  BucketAlreadyOwnedByYou: 409,
-  BucketNotEmpty: 409,
-  ConditionalRequestConflict: 409,
-  EntityTooLarge: 400,
-  EntityTooSmall: 400,
-  ExpiredRequest: 403,
-  IncompleteBody: 400,
-  InternalError: 500,
-  InvalidAccessKeyId: 403,
-  InvalidArgument: 400,
-  InvalidBucketName: 400,
-  InvalidDigest: 400,
-  InvalidPart: 400,
-  InvalidPartOrder: 400,
-  InvalidRange: 416,
-  InvalidRequest: 400,
-  InvalidURI: 400,
-  KeyTooLongError: 400,
-  MalformedTrailerError: 400,
-  MalformedXML: 400,
-  MaxMessageLengthExceeded: 400,
-  MetadataTooLarge: 400,
-  MethodNotAllowed: 405,
-  MissingContentLength: 411,
-  MissingRequestBodyError: 400,
-  NoSuchBucket: 404,
-  NoSuchCORSConfiguration: 404,
-  NoSuchKey: 404,
-  NoSuchUpload: 404,
-  NotImplemented: 501,
-  NotModified: 304,
-  PreconditionFailed: 412,
-  RequestHeaderSectionTooLarge: 400,
-  RequestTimeTooSkewed: 403,
-  RequestTimeout: 400,
-  ServiceUnavailable: 503,
-  SignatureDoesNotMatch: 403,
-  Unauthorized: 401,
-  XAmzContentSHA256Mismatch: 400,
-};
+// The codes and their statuses are S3's wire, shared with every client in `@sluice/s3`:
+// a code not in that table does not compile.
+export { isS3ErrorCode, type S3ErrorCode } from "@sluice/s3";
 
 export class S3Error extends Error {
   override readonly name = "S3Error";
   readonly status: number;
 
   constructor(
-    readonly code: string,
+    readonly code: S3ErrorCode,
     message: string,
     /** Extra elements of `<Error>`, in order (`BucketName`, `Key`, `Condition`, ...). */
     readonly fields: Readonly<Record<string, string | number>> = {},
     status?: number,
   ) {
     super(message);
-    this.status = status ?? STATUS[code] ?? 400;
+    this.status = status ?? S3_ERROR_STATUS[code];
   }
 }
 

@@ -22,6 +22,8 @@ export interface S3Request {
   /** Lower-case names, every value as sent: what SigV4 signs. */
   readonly rawHeaders: HeaderMap;
   readonly host: string;
+  /** Whether the request came over TLS (the Node adapter serves plain HTTP only). */
+  readonly secure: boolean;
   readonly bucket: string | undefined;
   readonly key: string | undefined;
   readonly body: ReadableStream<Uint8Array> | null;
@@ -68,6 +70,7 @@ export function parseS3Request(
     headers: request.headers,
     rawHeaders: context.rawHeaders ?? headerMapOf(request.headers, host),
     host,
+    secure: url.protocol === "https:",
     bucket,
     key,
     body: request.body,

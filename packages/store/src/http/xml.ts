@@ -1,10 +1,12 @@
 /**
  * Writing S3's XML. Elements are built as values (`el("Key", key)`), text is escaped at
  * the one place it enters, and the result is a string: S3's bodies are small, except
- * listings, which are bounded by max-keys.
+ * listings, which are bounded by max-keys. The escaper is the project's one, from
+ * `@sluice/s3`.
  */
 
-export const S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/";
+import { escapeXml, S3_NAMESPACE } from "@sluice/s3";
+
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
 /** Already-serialised XML, so it is never escaped twice. */
@@ -21,19 +23,6 @@ export type XmlContent =
   | null
   | undefined
   | readonly XmlContent[];
-
-const ESCAPES: Readonly<Record<string, string>> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&apos;",
-  "\r": "&#13;",
-};
-
-export function escapeXml(text: string): string {
-  return /[&<>"'\r]/.test(text) ? text.replace(/[&<>"'\r]/g, (c) => ESCAPES[c] as string) : text;
-}
 
 function serialise(content: XmlContent): string {
   if (content === null || content === undefined) return "";

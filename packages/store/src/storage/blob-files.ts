@@ -5,6 +5,13 @@
  *
  *   <data>/tmp/<id>          bytes still arriving; removed at start-up
  *   <data>/blobs/<xx>/<id>   complete blobs, synced before the metadata names them
+ *
+ * A read that has started finishes with the bytes it started with, as S3 promises (a GET
+ * returns one version, whole): a reader holds its object's blobs, and a blob the metadata
+ * no longer names (its object replaced or deleted) is removed only when its last reader is
+ * done. A multipart object's reader opens each part's file only when it reaches it, so
+ * holding the files, not open descriptors, is what keeps the later parts. If the process
+ * dies first, nothing names the blob and start-up's scan removes it (`recovery.ts`).
  */
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
@@ -125,9 +132,56 @@ export class BlobFiles {
     return finalPath;
   }
 
-  /** Removes blobs no metadata names any more. A failure leaves an orphan that start-up removes. */
+  /** Readers of each blob being read. */
+  readonly #readers = new Map<string, number>();
+  /** Blobs no metadata names any more, kept until their last reader is done. */
+  readonly #removeWhenRead = new Set<string>();
+
+  /**
+   * Holds `blobs` for a reader until the returned release is called (once or more): a
+   * removal meanwhile waits for it. To be called in the same turn as the metadata read
+   * that named the blobs, before any removal can run.
+   */
+  hold(blobs: readonly string[]): () => void {
+    for (const blob of blobs) this.#readers.set(blob, (this.#readers.get(blob) ?? 0) + 1);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      const free: string[] = [];
+      for (const blob of blobs) {
+        const left = (this.#readers.get(blob) ?? 1) - 1;
+        if (left > 0) {
+          this.#readers.set(blob, left);
+          continue;
+        }
+        this.#readers.delete(blob);
+        if (this.#removeWhenRead.delete(blob)) free.push(blob);
+      }
+      if (free.length > 0) void this.#unlink(free);
+    };
+  }
+
+  /** Blobs removed while a reader held them, still on disk until it is done. */
+  get awaitingReaders(): number {
+    return this.#removeWhenRead.size;
+  }
+
+  /**
+   * Removes blobs no metadata names any more, or, for a blob being read, once its last
+   * reader is done. A failure leaves an orphan that start-up removes.
+   */
   async remove(blobs: readonly { readonly blob: string }[]): Promise<void> {
-    await Promise.all(blobs.map((s) => unlink(this.blobPath(s.blob)).catch(() => {})));
+    const now: string[] = [];
+    for (const { blob } of blobs) {
+      if (this.#readers.has(blob)) this.#removeWhenRead.add(blob);
+      else now.push(blob);
+    }
+    await this.#unlink(now);
+  }
+
+  async #unlink(blobs: readonly string[]): Promise<void> {
+    await Promise.all(blobs.map((blob) => unlink(this.blobPath(blob)).catch(() => {})));
   }
 
   static isId(name: string): boolean {

@@ -7,15 +7,17 @@
  * mid-completion, and an upload in progress survives a restart.
  */
 import { randomBytes } from "node:crypto";
-import type { BlobFiles, TempBlob } from "./blob-files.js";
-import type { Db } from "./database.js";
+import type { BlobFiles } from "./blob-files.js";
+import type { Buckets } from "./buckets.js";
+import type { Db, WalSync } from "./database.js";
+import type { ObjectCommits } from "./object-commits.js";
 import type {
   ConditionCheck,
   ObjectAttributes,
   ObjectRecord,
-  ObjectStorage,
   Segment,
-} from "./object-storage.js";
+  TempBlob,
+} from "./records.js";
 
 export interface UploadRecord extends Omit<ObjectAttributes, "checksums"> {
   readonly uploadId: string;
@@ -93,13 +95,17 @@ interface PartRow {
 
 export class MultipartUploads {
   readonly #db: Db;
+  readonly #wal: WalSync;
   readonly #files: BlobFiles;
-  readonly #objects: ObjectStorage;
+  readonly #buckets: Buckets;
+  readonly #objects: ObjectCommits;
   readonly #statements;
 
-  constructor(db: Db, files: BlobFiles, objects: ObjectStorage) {
+  constructor(db: Db, wal: WalSync, files: BlobFiles, buckets: Buckets, objects: ObjectCommits) {
     this.#db = db;
+    this.#wal = wal;
     this.#files = files;
+    this.#buckets = buckets;
     this.#objects = objects;
     this.#statements = {
       insertUpload: db.prepare(
@@ -124,7 +130,6 @@ export class MultipartUploads {
         "SELECT * FROM parts WHERE upload_id = ? ORDER BY part_number",
       ),
       deleteParts: db.prepare<[string]>("DELETE FROM parts WHERE upload_id = ?"),
-      allPartBlobs: db.prepare<[], { blob: string }>("SELECT blob FROM parts"),
       insertCompleted: db.prepare(
         "INSERT OR REPLACE INTO completed_uploads (upload_id, bucket, key, etag, parts, completed_ms) VALUES (?, ?, ?, ?, ?, ?)",
       ),
@@ -146,11 +151,6 @@ export class MultipartUploads {
     };
   }
 
-  /** Every blob a part names, for start-up's orphan sweep. */
-  *referencedBlobs(): Generator<string> {
-    for (const row of this.#statements.allPartBlobs.iterate()) yield row.blob;
-  }
-
   create(
     bucket: string,
     key: string,
@@ -158,7 +158,7 @@ export class MultipartUploads {
     options: { checksumAlgorithm: string | undefined; condition: "absent" | undefined },
     nowMs: number,
   ): UploadRecord | undefined {
-    if (!this.#objects.getBucket(bucket)) return undefined;
+    if (!this.#buckets.get(bucket)) return undefined;
     // Long and random, like S3's: an upload id is as good as a capability.
     const uploadId = randomBytes(24).toString("base64url");
     this.#statements.insertUpload.run({
@@ -172,7 +172,7 @@ export class MultipartUploads {
       checksum_algorithm: options.checksumAlgorithm ?? null,
       condition: options.condition ?? null,
     });
-    this.#objects.durableNow();
+    this.#wal.syncNow();
     return this.get(uploadId);
   }
 
@@ -229,7 +229,7 @@ export class MultipartUploads {
       await this.#files.remove([{ blob: temp.id }]);
       return undefined;
     }
-    await this.#objects.durable();
+    await this.#wal.sync();
     await this.#files.remove(replaced);
     return part;
   }
@@ -253,7 +253,7 @@ export class MultipartUploads {
       return parts;
     })();
     if (removed === undefined) return false;
-    await this.#objects.durable();
+    await this.#wal.sync();
     await this.#files.remove(removed);
     return true;
   }
@@ -281,7 +281,7 @@ export class MultipartUploads {
         return { ok: false as const, reason: "refused" as const, error: decided.error };
       const segments: Segment[] = decided.parts.map((p) => ({ blob: p.blob, size: p.size }));
       const size = segments.reduce((sum, s) => sum + s.size, 0);
-      const written = this.#objects.writeObjectRow(
+      const written = this.#objects.writeRow(
         {
           ...decided.record,
           bucket: upload.bucket,
@@ -315,7 +315,7 @@ export class MultipartUploads {
       };
     })();
     if (!outcome.ok) return outcome;
-    await this.#objects.durable();
+    await this.#wal.sync();
     await this.#files.remove(outcome.garbage);
     return { ok: true, record: outcome.record };
   }
@@ -409,7 +409,7 @@ export class MultipartUploads {
       this.#statements.forgetCompleted.run(cutoffMs);
       return { count: expired.length, parts };
     })();
-    if (count > 0) this.#objects.durableNow();
+    if (count > 0) this.#wal.syncNow();
     await this.#files.remove(parts);
     return count;
   }

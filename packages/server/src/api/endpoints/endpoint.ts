@@ -2,10 +2,9 @@
  * What every endpoint gets (the handler's parts, built once) and shares: finding the
  * caller's own upload, JSON answers, and the error each ended state answers with.
  */
-
+import type { S3Api } from "@sluice/s3/client";
 import type { Completer } from "../../completion/completion.js";
 import type { Intent, Ledger } from "../../ledger/ledger.js";
-import type { S3Api } from "../../s3-api.js";
 import { type ApiError, apiError } from "../api-error.js";
 import type { Routes, UploadUser } from "../route.js";
 import { type Route, routeNamed } from "../route.js";

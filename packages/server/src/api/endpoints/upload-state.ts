@@ -2,9 +2,9 @@
  * `GET {base}/{id}` → where an upload stands; for a pending multipart upload, the parts
  * the store already holds (ListParts), so a page reloaded mid-upload sends only the rest.
  */
+import { isUploadGone } from "@sluice/s3/client";
 import type { Intent } from "../../ledger/ledger.js";
 import type { UploadedPart, UploadState } from "../../protocol.js";
-import { isUploadGone } from "../../s3-request-error.js";
 import { type EndpointContext, json, loadOwnIntent } from "./endpoint.js";
 
 export async function uploadState(

@@ -4,20 +4,33 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketCors.html
  */
 import { CorsConfigError, encodeCorsXml, parseCorsXml } from "@sluice/cors";
-import { type OperationContext, readSmallBody, requireBucket, xmlResponse } from "../operation.js";
-import { noSuchBucket, S3Error } from "../s3-error.js";
+import { type OperationContext, requireBucket, xmlResponse } from "../operation.js";
+import { isS3ErrorCode, noSuchBucket, S3Error } from "../s3-error.js";
+import { checkNesting, readXmlBody } from "../xml-body.js";
 
 /** S3 limits a CORS configuration to 64 KB. */
 const MAX_CORS_BYTES = 64 * 1024;
 
 export async function PutBucketCors(context: OperationContext): Promise<Response> {
   const bucket = requireBucket(context).name;
-  const body = await readSmallBody(context, MAX_CORS_BYTES);
+  const body = await readXmlBody(context, MAX_CORS_BYTES);
+  checkNesting(body);
   let xml: string;
   try {
-    xml = encodeCorsXml(parseCorsXml(body.toString("utf8"), { flavor: context.flavor.name }));
+    const configuration = parseCorsXml(body, { flavor: context.flavor.name });
+    // R2 refuses an empty AllowedHeader (changelog 2024-01-30: "Fixed a bug where the
+    // API would accept empty strings in the AllowedHeaders property of PutBucketCors").
+    if (
+      context.flavor.name === "r2" &&
+      configuration.rules.some((rule) => rule.allowedHeaders.some((h) => h.trim() === ""))
+    ) {
+      throw new S3Error("InvalidRequest", "An AllowedHeader of a CORS rule is empty.");
+    }
+    xml = encodeCorsXml(configuration);
   } catch (error) {
-    if (error instanceof CorsConfigError) throw new S3Error(error.code, error.message);
+    // The store reads XML only, so the JSON form's code cannot arise here.
+    if (error instanceof CorsConfigError)
+      throw new S3Error(isS3ErrorCode(error.code) ? error.code : "MalformedXML", error.message);
     throw error;
   }
   if (!context.storage.setCors(bucket, xml)) throw noSuchBucket(bucket);

@@ -3,15 +3,10 @@
  * GetBucketLocation.
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
  */
-import {
-  type OperationContext,
-  readSmallBody,
-  requireBucket,
-  xmlDate,
-  xmlResponse,
-} from "../operation.js";
+import { type OperationContext, requireBucket, xmlDate, xmlResponse } from "../operation.js";
 import { noSuchBucket, S3Error } from "../s3-error.js";
 import { document, el } from "../xml.js";
+import { parseXmlBody, readXmlBody } from "../xml-body.js";
 
 const OWNER = el("Owner", el("ID", "sluice"), el("DisplayName", "sluice"));
 
@@ -55,14 +50,22 @@ function checkBucketName(name: string, flavor: OperationContext["flavor"]): void
 export async function CreateBucket(context: OperationContext): Promise<Response> {
   const name = context.request.bucket as string;
   checkBucketName(name, context.flavor);
-  // The optional CreateBucketConfiguration (a location) has no meaning on one machine.
-  await readSmallBody(context, 64 * 1024);
+  // The optional CreateBucketConfiguration (a location) has no meaning on one machine,
+  // but a body that is not one is refused, as S3 refuses it.
+  const configuration = await readXmlBody(context, 64 * 1024);
+  if (configuration.trim() !== "") parseXmlBody(configuration, "CreateBucketConfiguration");
   if (!context.storage.createBucket(name, context.now().getTime())) {
-    throw new S3Error(
-      "BucketAlreadyOwnedByYou",
-      "Your previous request to create the named bucket succeeded and you already own it.",
-      { BucketName: name },
-    );
+    // R2's error table: 409 BucketConflict, "Bucket name already exists"
+    // (https://developers.cloudflare.com/r2/api/error-codes/).
+    throw context.flavor.name === "r2"
+      ? new S3Error("BucketConflict", "The bucket you tried to create already exists.", {
+          BucketName: name,
+        })
+      : new S3Error(
+          "BucketAlreadyOwnedByYou",
+          "Your previous request to create the named bucket succeeded and you already own it.",
+          { BucketName: name },
+        );
   }
   return new Response(null, { status: 200, headers: { location: `/${name}` } });
 }

@@ -3,12 +3,16 @@
  * quiet mode, only the failures.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
  */
-import { CorsConfigError, readXml, type XmlElement } from "@sluice/cors";
-import { type OperationContext, readSmallBody, requireBucket, xmlResponse } from "../operation.js";
+import type { XmlElement } from "@sluice/cors";
+import { keyTooLong, type OperationContext, requireBucket, xmlResponse } from "../operation.js";
 import { malformedXml, S3Error } from "../s3-error.js";
 import { document, el } from "../xml.js";
+import { parseXmlBody, readXmlBody } from "../xml-body.js";
 
 const MAX_KEYS = 1000;
+
+/** 1,000 keys of up to 1,024 bytes each, with their elements, fit. */
+const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 export async function DeleteObjects(context: OperationContext): Promise<Response> {
   const bucket = requireBucket(context).name;
@@ -20,7 +24,7 @@ export async function DeleteObjects(context: OperationContext): Promise<Response
   ) {
     throw new S3Error("InvalidRequest", "Missing required header for this request: Content-MD5");
   }
-  const root = parse((await readSmallBody(context)).toString("utf8"));
+  const root = parseXmlBody(await readXmlBody(context, MAX_BODY_BYTES), "Delete");
   const quiet = child(root, "Quiet")?.text.trim() === "true";
   const objects = root.children.filter((c) => c.name === "Object");
   if (objects.length === 0 || objects.length > MAX_KEYS) throw malformedXml();
@@ -33,14 +37,11 @@ export async function DeleteObjects(context: OperationContext): Promise<Response
   const deleted: ReturnType<typeof el>[] = [];
   const errors: ReturnType<typeof el>[] = [];
   for (const key of keys as string[]) {
-    if (Buffer.byteLength(key) > context.flavor.maxKeyBytes) {
+    const length = Buffer.byteLength(key);
+    if (length > context.flavor.maxKeyBytes) {
+      const error = keyTooLong(context.flavor, length);
       errors.push(
-        el(
-          "Error",
-          el("Key", key),
-          el("Code", "KeyTooLongError"),
-          el("Message", "Your key is too long"),
-        ),
+        el("Error", el("Key", key), el("Code", error.code), el("Message", error.message)),
       );
       continue;
     }
@@ -48,17 +49,6 @@ export async function DeleteObjects(context: OperationContext): Promise<Response
     if (!quiet) deleted.push(el("Deleted", el("Key", key)));
   }
   return xmlResponse(document("DeleteResult", deleted, errors));
-}
-
-function parse(text: string): XmlElement {
-  try {
-    const root = readXml(text);
-    if (root.name !== "Delete") throw malformedXml();
-    return root;
-  } catch (error) {
-    if (error instanceof CorsConfigError) throw malformedXml();
-    throw error;
-  }
 }
 
 function child(element: XmlElement, name: string): XmlElement | undefined {

@@ -3,8 +3,11 @@
  * overrides, and the body streamed from disk.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
  */
+
+import { checksumType } from "../../checksums.js";
 import type { ObjectRecord } from "../../storage/object-storage.js";
 import { checkReadConditions } from "../conditions.js";
+import { responseOverride } from "../header-values.js";
 import { objectResponseHeaders } from "../object-headers.js";
 import { type OperationContext, requireBucket, requireKey } from "../operation.js";
 import { noSuchKey, S3Error } from "../s3-error.js";
@@ -29,6 +32,12 @@ export function HeadObject(context: OperationContext): Promise<Response> {
 
 async function read(context: OperationContext, withBody: boolean): Promise<Response> {
   const { request, storage } = context;
+  // Checked first: a value HTTP cannot carry is refused whatever the object's state.
+  const overrides: Record<string, string> = {};
+  for (const [parameter, header] of Object.entries(OVERRIDES)) {
+    const value = request.query.get(parameter);
+    if (value !== undefined) overrides[header] = responseOverride(parameter, value);
+  }
   const bucket = requireBucket(context).name;
   const key = requireKey(context);
   const record = storage.getObject(bucket, key);
@@ -38,6 +47,11 @@ async function read(context: OperationContext, withBody: boolean): Promise<Respo
     record,
     request.headers.get("x-amz-checksum-mode") === "ENABLED",
   );
+  // S3 names the type with the checksum: a PUT's and CRC64NVME's are of the full object.
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith("x-amz-checksum-") && value !== undefined)
+      headers["x-amz-checksum-type"] = checksumType(String(value));
+  }
   if (checkReadConditions(request.headers, record) === "not-modified") {
     return new Response(null, {
       status: 304,
@@ -47,10 +61,7 @@ async function read(context: OperationContext, withBody: boolean): Promise<Respo
       },
     });
   }
-  for (const [parameter, header] of Object.entries(OVERRIDES)) {
-    const value = request.query.get(parameter);
-    if (value !== undefined) headers[header] = value;
-  }
+  Object.assign(headers, overrides);
 
   const partNumber = request.query.get("partNumber");
   const range =

@@ -5,9 +5,11 @@
  */
 import {
   checkWriteCondition,
+  commitCondition,
+  dateFailure,
   writeCondition,
   writeConditionError,
-  writeConditionFailure,
+  writeDates,
 } from "../conditions.js";
 import { attributesFrom } from "../object-headers.js";
 import { type OperationContext, requireBucket, requireKey } from "../operation.js";
@@ -20,7 +22,11 @@ export async function PutObject(context: OperationContext): Promise<Response> {
   const key = requireKey(context);
   const attributes = attributesFrom(request.headers, flavor);
   const condition = writeCondition(request.headers, flavor.name);
-  checkWriteCondition(condition, storage.getObject(bucket, key), key);
+  const dates = writeDates(request.headers, flavor.name);
+  const seen = storage.getObject(bucket, key);
+  checkWriteCondition(condition, seen, key);
+  const dated = dateFailure(dates, seen);
+  if (dated !== undefined) throw writeConditionError(dated, key);
   const { body, digests } = await receiveBody(context, (chunks) => storage.receive(chunks));
 
   const result = await storage.commitObject(
@@ -34,7 +40,7 @@ export async function PutObject(context: OperationContext): Promise<Response> {
       lastModifiedMs: context.now().getTime(),
       partsCount: undefined,
     },
-    (current) => writeConditionFailure(condition, current),
+    commitCondition(condition, dates, seen, context.now().getTime()),
   );
   if (!result.ok) {
     if (result.reason === "no-bucket") throw noSuchBucket(bucket);

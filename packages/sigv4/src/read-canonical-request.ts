@@ -8,10 +8,12 @@
  *
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
  */
-import { createHmac } from "node:crypto";
-import { parseQuery, percentDecode, type QueryParameter, signingKey } from "@sluice/sigv4";
+import { parseQuery, type QueryParameter } from "./canonical-request.js";
+import { hmacHex } from "./crypto.js";
+import { signingKey } from "./signing-key.js";
+import { percentDecode } from "./uri-encode.js";
 
-export interface ServerView {
+export interface CanonicalRequestView {
   readonly method: string;
   /** As canonicalized: percent-encoded. */
   readonly canonicalUri: string;
@@ -33,7 +35,7 @@ export interface SigningScope {
 }
 
 /** `undefined` when the text is not a canonical request. */
-export function parseCanonicalRequest(text: string): ServerView | undefined {
+export function parseCanonicalRequest(text: string): CanonicalRequestView | undefined {
   const lines = text.split("\n");
   if (lines.length < 6) return undefined;
   const [method = "", canonicalUri = "", canonicalQuery = ""] = lines;
@@ -78,7 +80,5 @@ export function parseStringToSign(text: string): SigningScope | undefined {
 
 /** The signature a secret gives the server's string to sign: one HMAC with the SigV4 key. */
 export function signatureOf(secret: string, scope: SigningScope, stringToSign: string): string {
-  return createHmac("sha256", signingKey(secret, scope.date, scope.region, scope.service))
-    .update(stringToSign, "utf8")
-    .digest("hex");
+  return hmacHex(signingKey(secret, scope.date, scope.region, scope.service), stringToSign);
 }

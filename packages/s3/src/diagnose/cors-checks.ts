@@ -1,7 +1,8 @@
 /**
- * The checks behind `sluice cors check` and `sluice doctor`: what a browser would meet
- * when a page on `origin` uploads to the bucket, asked of the real endpoint, and why,
- * from the bucket's own rules evaluated locally with `@sluice/cors`.
+ * The checks behind `sluice cors check` and `sluice doctor`, for any app to run: what a
+ * browser would meet when a page on `origin` uploads to the bucket, asked of the real
+ * endpoint, and why, from the bucket's own rules evaluated locally with `@sluice/cors`.
+ * Each check is one `CheckLine`, ✓ or ✗ with its fix; fixes name `sluice` commands.
  *
  * 1. credentials (doctor): HeadBucket; when it fails, ListBuckets, whose error has a body
  *    that says why (a HEAD answer has none).
@@ -22,20 +23,34 @@ import {
   type CorsConfiguration,
   compileCors,
   describeRefusal,
+  describeRule,
   evaluateActual,
   evaluatePreflight,
+  headerList,
+  judgePreflightAnswer,
   lintCors,
+  originHints,
   parseCors,
   type RuleMismatch,
+  ruleLabel,
+  suggestCorsFix,
 } from "@sluice/cors";
-import { createS3Api, type S3Api, S3RequestError } from "@sluice/server";
 import { objectUrl } from "@sluice/sigv4";
+import { createS3Api, type S3Api, type StorageConfig } from "../client/s3-api.js";
+import { S3RequestError } from "../client/s3-request-error.js";
+import { summarizeS3Error } from "../wire/error-document.js";
+import { helpForS3Error } from "../wire/error-help.js";
 import { type CheckLine, fail, pass } from "./checklist.js";
-import { summarizeError } from "./s3-error-document.js";
-import type { StorageTarget } from "./storage-options.js";
+
+/** The bucket to check, and where its credentials came from (to say which were used). */
+export interface CheckTarget {
+  readonly config: StorageConfig;
+  /** `AWS_ACCESS_KEY_ID`, `the app's settings`, … */
+  readonly source: string;
+}
 
 export interface CorsCheckOptions {
-  readonly target: StorageTarget;
+  readonly target: CheckTarget;
   readonly origin: string;
   /** Upper case. */
   readonly method: string;
@@ -55,8 +70,6 @@ export const UPLOAD_HEADERS: readonly string[] = [
 const TIMEOUT_MS = 30_000;
 const PROBE_EXPIRES_SECONDS = 300;
 const PROBE_BODY = "sluice check: this object is temporary and is removed at once\n";
-/** Methods a browser sends without asking for them in a preflight (Fetch: CORS-safelisted). */
-const SAFELISTED_METHODS = new Set(["GET", "HEAD", "POST"]);
 
 export async function runCorsChecks(options: CorsCheckOptions): Promise<CheckLine[]> {
   const { target, method } = options;
@@ -128,7 +141,7 @@ interface Context extends CorsCheckOptions {
 
 async function checkCredentials(context: Context): Promise<CheckLine> {
   const { s3, target, bucket } = context;
-  const { endpoint, credentials, region } = target.config;
+  const { endpoint, credentials, region = "auto" } = target.config;
   const who = `key ${credentials.accessKeyId} (from ${target.source})`;
   try {
     await s3.headBucket();
@@ -158,20 +171,21 @@ async function checkCredentials(context: Context): Promise<CheckLine> {
     } catch (listError) {
       if (listError instanceof S3RequestError) why = listError;
     }
-    const code = why.code;
-    const fix =
-      code === "SignatureDoesNotMatch"
-        ? `the secret access key is not the one ${endpoint} holds for ${credentials.accessKeyId}: copy it again`
-        : code === "InvalidAccessKeyId" || code === "Unauthorized"
-          ? `${endpoint} does not know the access key ${credentials.accessKeyId}: check the key, and that the endpoint is the account it belongs to`
-          : code === "AuthorizationHeaderMalformed" || code === "AuthorizationQueryParametersError"
-            ? `the request was signed for region ${region}; pass the region the endpoint expects (--region; R2 wants auto)`
-            : code === "RequestTimeTooSkewed"
-              ? "this machine's clock is off by more than 15 minutes: fix the clock"
-              : `give ${credentials.accessKeyId} read and write access to bucket ${bucket} (R2: an API token with Object Read & Write on it)`;
+    // This request was signed here, with these credentials: where the table says "the
+    // request or the secret", it can only be the secret.
+    const help = helpForS3Error(why.code);
+    const fix = why.hasCode("SignatureDoesNotMatch")
+      ? `the secret access key is not the one ${endpoint} holds for ${credentials.accessKeyId}: copy it again`
+      : why.hasCode("InvalidAccessKeyId", "Unauthorized")
+        ? `${endpoint} does not know the access key ${credentials.accessKeyId}: check the key, and that the endpoint is the account it belongs to`
+        : why.hasCode("AuthorizationHeaderMalformed", "AuthorizationQueryParametersError")
+          ? `the request was signed for region ${region}; ${help?.fix} (--region)`
+          : why.hasCode("RequestTimeTooSkewed")
+            ? `${help?.cause}: ${help?.fix}`
+            : `give ${credentials.accessKeyId} read and write access to bucket ${bucket} (R2: an API token with Object Read & Write on it)`;
     return fail(
       "credentials",
-      `credentials refused: ${who} got ${error.status} on HeadBucket ${bucket}${why !== error ? `; ListBuckets says ${why.code}: ${s3Message(why)}` : ""}`,
+      `credentials refused: ${who} got ${error.status} on HeadBucket ${bucket}${why !== error ? `; ListBuckets says ${why.code}: ${why.s3Message}` : ""}`,
       [],
       fix,
     );
@@ -221,7 +235,7 @@ async function checkPreflight(
     return fail("preflight", `${asked}: no answer from ${url}: ${messageOf(error)}`, [], undefined);
   }
   const body = await response.text();
-  const problems = browserPreflightProblems(response, origin, method, headers);
+  const problems = judgePreflightAnswer(response, origin, method, headers);
   const local =
     compiled === null
       ? undefined
@@ -247,19 +261,19 @@ async function checkPreflight(
     }
     return pass(
       "preflight",
-      `${asked} passes: ${response.status}${local?.allowed ? `, ${ruleName(compiled, local.rule)} matches` : ""}`,
+      `${asked} passes: ${response.status}${local?.allowed ? `, ${ruleLabel(compiled, local.rule)} matches` : ""}`,
       details,
     );
   }
 
-  const answer = summarizeError(response.status, body);
+  const answer = summarizeS3Error(response.status, body);
   // A refusal's status is in the headline; what else a browser holds against it is not.
   const details = response.ok ? [...problems] : [];
   if (local === undefined) {
     details.push("(the bucket's rules could not be read, so there is no local explanation)");
   } else if (local.allowed) {
     details.push(
-      `by the rules read from the bucket, ${ruleName(compiled, local.rule)} matches; if they changed a moment ago, the endpoint may not apply them yet (R2 takes up to a minute)`,
+      `by the rules read from the bucket, ${ruleLabel(compiled, local.rule)} matches; if they changed a moment ago, the endpoint may not apply them yet (R2 takes up to a minute)`,
     );
   } else if (!compiled) {
     details.push(`bucket ${bucket} has no CORS configuration, so every preflight is refused`);
@@ -273,40 +287,6 @@ async function checkPreflight(
     details,
     local && !local.allowed ? refusalFix(context, compiled, local.reasons) : undefined,
   );
-}
-
-/** What a browser holds against a preflight answer (Fetch, CORS-preflight fetch, steps 7.x). */
-export function browserPreflightProblems(
-  response: Response,
-  origin: string,
-  method: string,
-  headers: readonly string[],
-): string[] {
-  const problems: string[] = [];
-  if (response.status < 200 || response.status > 299) {
-    problems.push(`the answer is ${response.status}, and a preflight needs 2xx`);
-  }
-  const allowOrigin = response.headers.get("access-control-allow-origin");
-  if (allowOrigin === null) {
-    problems.push("the answer has no Access-Control-Allow-Origin");
-  } else if (allowOrigin !== "*" && allowOrigin !== origin) {
-    problems.push(`Access-Control-Allow-Origin is ${allowOrigin}, not ${origin}`);
-  }
-  if (allowOrigin === null || response.status > 299) return problems;
-  const methods = list(response.headers.get("access-control-allow-methods"));
-  if (!SAFELISTED_METHODS.has(method) && !methods.includes(method) && !methods.includes("*")) {
-    problems.push(`Access-Control-Allow-Methods (${methods.join(", ") || "none"}) lacks ${method}`);
-  }
-  const allowed = list(response.headers.get("access-control-allow-headers")).map((h) =>
-    h.toLowerCase(),
-  );
-  const missing = headers.filter((h) => !allowed.includes(h) && !allowed.includes("*"));
-  if (missing.length > 0) {
-    problems.push(
-      `Access-Control-Allow-Headers (${allowed.join(", ") || "none"}) lacks ${missing.join(", ")}`,
-    );
-  }
-  return problems;
 }
 
 interface ActualOutcome {
@@ -384,7 +364,7 @@ function judgeActual(
   const allowOrigin = response.headers.get("access-control-allow-origin");
   const readable = allowOrigin === "*" || allowOrigin === origin;
   if (!response.ok) {
-    const details = [summarizeError(response.status, actual.body)];
+    const details = [summarizeS3Error(response.status, actual.body)];
     if (!readable) {
       details.push(
         "and the answer carries no Access-Control-Allow-Origin for this origin, so a page sees only a network error",
@@ -416,13 +396,13 @@ function judgeActual(
     lines.push(
       pass(
         "upload",
-        `${what} succeeded (${response.status}) and the page can read the answer (Access-Control-Allow-Origin: ${allowOrigin})${local?.matched ? `; ${ruleName(compiled, local.rule)} matches` : ""}`,
+        `${what} succeeded (${response.status}) and the page can read the answer (Access-Control-Allow-Origin: ${allowOrigin})${local?.matched ? `; ${ruleLabel(compiled, local.rule)} matches` : ""}`,
       ),
     );
   }
   if (method !== "PUT") return lines;
 
-  const exposed = list(response.headers.get("access-control-expose-headers"));
+  const exposed = headerList(response.headers.get("access-control-expose-headers"));
   const etag = response.headers.get("etag");
   const exposesEtag = exposed.some((h) => h.toLowerCase() === "etag" || h === "*");
   if (readable && exposesEtag && etag !== null) {
@@ -449,7 +429,7 @@ function judgeActual(
           "multipart uploads need each part's ETag to complete, and browsers hide every response header not exposed",
         ],
         rule !== undefined
-          ? `add "ETag" to ExposeHeaders of ${ruleName(compiled, rule)}, or regenerate the rules: ${generateCommand(context)}`
+          ? `add "ETag" to ExposeHeaders of ${ruleLabel(compiled, rule)}, or regenerate the rules: ${generateCommand(context)}`
           : generateFix(context),
       ),
     );
@@ -500,43 +480,21 @@ function probeHeaderValues(names: readonly string[]): Record<string, string> {
   return values;
 }
 
-/**
- * The change that makes the closest rule match (fewest failing parts), and the
- * alternative of regenerating the rules.
- */
+/** The change that makes the closest rule match, and the alternative of regenerating the rules. */
 function refusalFix(
   context: Context,
   compiled: CompiledCors | undefined | null,
   reasons: readonly RuleMismatch[],
 ): string {
-  if (!compiled) return generateFix(context);
-  const { origin, method, headers } = context;
-  const insecure = /^http:\/\/(?!localhost(?::|$)|127\.0\.0\.1(?::|$)|\[::1\](?::|$))/.exec(origin);
-  if (insecure) {
-    const secure = `https://${origin.slice("http://".length)}`;
-    const allowing = compiled.rules.findIndex((rule) => rule.matchesOrigin(secure));
-    return `serve the page from ${secure}${allowing >= 0 ? `, which ${ruleName(compiled, allowing)} allows` : ""}: a page on plain http can be altered by anyone on the network path, and sluice cors put refuses http origins unless --allow-insecure`;
+  const fix = suggestCorsFix(compiled ?? undefined, reasons, context);
+  switch (fix.kind) {
+    case "serve-over-https":
+      return `serve the page from ${fix.secureOrigin}${fix.allowingRule !== undefined ? `, which ${ruleLabel(compiled, fix.allowingRule)} allows` : ""}: a page on plain http can be altered by anyone on the network path, and sluice cors put refuses http origins unless --allow-insecure`;
+    case "change-rule":
+      return `${fix.changes.join(", ")} of ${ruleLabel(compiled, fix.rule)}; or regenerate the rules: ${generateCommand(context)}`;
+    case "regenerate":
+      return generateFix(context);
   }
-  let best = -1;
-  let fewest = Number.POSITIVE_INFINITY;
-  compiled.rules.forEach((_, index) => {
-    const count = reasons.filter((r) => r.rule === index).length;
-    if (count < fewest) {
-      fewest = count;
-      best = index;
-    }
-  });
-  const rule = compiled.rules[best];
-  if (rule === undefined) return generateFix(context);
-  const changes: string[] = [];
-  if (!rule.matchesOrigin(origin)) changes.push(`add ${origin} to AllowedOrigins`);
-  if (!rule.rule.allowedMethods.includes(method as never)) {
-    changes.push(`add ${method} to AllowedMethods`);
-  }
-  const missing = headers.filter((h) => !rule.allowsHeader(h));
-  if (missing.length > 0) changes.push(`add ${missing.join(", ")} to AllowedHeaders`);
-  if (changes.length === 0) return generateFix(context);
-  return `${changes.join(", ")} of ${ruleName(compiled, best)}; or regenerate the rules: ${generateCommand(context)}`;
 }
 
 function generateFix(context: Context): string {
@@ -552,72 +510,6 @@ function generateCommand(context: Context): string {
     ...(method === "GET" || method === "HEAD" ? ["--read"] : []),
     ...extra.map((h) => `--header ${h}`),
   ].join(" ");
-}
-
-/**
- * Near misses the rule-by-rule reasons do not name: localhost, 127.0.0.1 and [::1] are
- * three origins to a browser, and so is each port.
- */
-export function originHints(compiled: CompiledCors, origin: string): string[] {
-  const match = /^([a-z][a-z0-9+.-]*:\/\/)(\[[^\]]*\]|[^:/]*)(:\d+)?$/.exec(origin);
-  if (!match) return [];
-  const [, scheme, host, port = ""] = match as unknown as [string, string, string, string?];
-  const hints: string[] = [];
-  const loopback = ["localhost", "127.0.0.1", "[::1]"];
-  if (loopback.includes(host)) {
-    for (const other of loopback) {
-      if (other === host) continue;
-      const alternative = `${scheme}${other}${port}`;
-      const index = compiled.rules.findIndex((rule) => rule.matchesOrigin(alternative));
-      if (index >= 0) {
-        hints.push(
-          `hint: ${ruleName(compiled, index)} allows ${alternative}, not ${origin}: localhost, 127.0.0.1 and [::1] are different origins to a browser, and the page's address bar decides which one it sends`,
-        );
-      }
-    }
-  }
-  for (const [index, rule] of compiled.rules.entries()) {
-    for (const allowed of rule.rule.allowedOrigins) {
-      if (allowed !== origin && withoutPort(allowed) === `${scheme}${host}`) {
-        hints.push(
-          `hint: ${ruleName(compiled, index)} allows ${allowed}: the port is part of the origin, and ${origin} is another one`,
-        );
-      }
-    }
-  }
-  return hints;
-}
-
-function withoutPort(origin: string): string {
-  return origin.replace(/:(?:\d+|\*)$/, "");
-}
-
-function ruleName(compiled: CompiledCors | undefined | null, index: number): string {
-  const id = compiled?.rules[index]?.rule.id;
-  return `rule ${index + 1}${id ? ` (${id})` : ""}`;
-}
-
-export function describeRule(rule: CorsConfiguration["rules"][number], index: number): string {
-  const parts = [
-    `rule ${index + 1}${rule.id ? ` (${rule.id})` : ""}: ${rule.allowedMethods.join(", ")} from ${rule.allowedOrigins.join(", ")}`,
-    `headers ${rule.allowedHeaders.length > 0 ? rule.allowedHeaders.join(", ") : "none"}`,
-    `exposes ${rule.exposeHeaders.length > 0 ? rule.exposeHeaders.join(", ") : "nothing"}`,
-  ];
-  if (rule.maxAgeSeconds !== undefined) parts.push(`max age ${rule.maxAgeSeconds} s`);
-  return parts.join("; ");
-}
-
-function list(value: string | null): string[] {
-  return (value ?? "")
-    .split(",")
-    .map((item) => item.trim())
-    .filter((item) => item !== "");
-}
-
-/** S3's own `<Message>`, without the operation, status and code `S3RequestError` adds. */
-function s3Message(error: S3RequestError): string {
-  const prefix = `${error.operation}: ${error.status === 0 ? "" : `${error.status} `}${error.code}: `;
-  return error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
 }
 
 function oneLine(text: string): string {

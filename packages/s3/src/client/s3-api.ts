@@ -1,27 +1,39 @@
 /**
- * The few S3 operations the upload API needs, over `fetch`, signed with our SigV4: any
- * S3-compatible endpoint (R2, S3, our store) works, and no SDK comes along. Header-signed
- * requests hash their (small) bodies; presigned URLs bind exactly the headers given.
+ * A small S3 client over `fetch`, signed with our SigV4: the operations the upload API
+ * needs (presign, HeadObject, a ranged GetObject, multipart, DeleteObject) and the few
+ * the CLI and the demo need for a bucket (CreateBucket, HeadBucket, ListBuckets, CORS, a
+ * small PutObject). Any S3-compatible endpoint works (R2, S3, Ceph RGW, our store), and
+ * no SDK comes along. Header-signed requests hash their (small) bodies; presigned URLs
+ * bind exactly the headers given.
  *
  * https://docs.aws.amazon.com/AmazonS3/latest/API/ (one section per operation below)
  *
  * S3 answers errors as `<Error><Code>…</Code><Message>…</Message></Error>`; each becomes
  * one `S3RequestError`. CompleteMultipartUpload may answer 200 with an `<Error>` body
  * (S3 says so in its documentation), so that body is read as an error too.
+ *
+ * Bytes are read as stored: Node's fetch undoes a `Content-Encoding: gzip` it is sent,
+ * so a GET whose bytes are checked asks for `response-content-encoding=identity`, which
+ * makes S3 (and R2, and our store) answer without the stored encoding.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_RequestSyntax
  */
 
 import { createHash } from "node:crypto";
-import { readXml, type XmlElement } from "@sluice/cors";
 import {
   type Credentials,
   objectUrl,
   type PresignedRequest,
   presign,
-  sign,
   splitUrl,
   uriEncode,
 } from "@sluice/sigv4";
+import { checksumHeader } from "../wire/checksum-headers.js";
+import { parseS3Error } from "../wire/error-document.js";
+import { quoteEtag, unquoteEtag } from "../wire/etag.js";
+import { STORED_HEADERS } from "../wire/stored-headers.js";
+import { childText, escapeXml, readXml, S3_NAMESPACE, type XmlElement } from "../wire/xml.js";
 import { S3RequestError } from "./s3-request-error.js";
+import { signedFetch } from "./signed-fetch.js";
 
 export interface StorageConfig {
   /** `https://<account>.r2.cloudflarestorage.com`, `https://s3.us-east-1.amazonaws.com`, … */
@@ -50,15 +62,6 @@ export interface ObjectHead {
    */
   readonly storedHeaders: Readonly<Record<string, string>>;
 }
-
-/** What `ObjectHead.storedHeaders` reports. */
-export const STORED_HEADERS = [
-  "content-encoding",
-  "content-disposition",
-  "cache-control",
-  "content-language",
-  "expires",
-] as const;
 
 export interface StoredPart {
   readonly partNumber: number;
@@ -125,6 +128,8 @@ export interface S3Api {
   putBucketCors(xml: string): Promise<void>;
   /** DeleteBucketCors; succeeds when there was none. */
   deleteBucketCors(): Promise<void>;
+  /** CreateBucket; succeeds when the bucket is already these credentials' own. */
+  createBucket(): Promise<void>;
   /** A small PutObject from memory; resolves with the ETag (without quotes). */
   putObject(
     key: string,
@@ -133,7 +138,6 @@ export interface S3Api {
   ): Promise<string>;
 }
 
-const S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/";
 const MAX_PARTS_PER_PAGE = 1000;
 
 export function createS3Api(config: StorageConfig, now: () => Date): S3Api {
@@ -161,24 +165,14 @@ export function createS3Api(config: StorageConfig, now: () => Date): S3Api {
     url: string,
     options: { headers?: Record<string, string>; body?: string } = {},
   ): Promise<Response> {
-    const signed = sign({
-      method,
-      url,
-      credentials: config.credentials,
-      region,
-      signingDate: now(),
-      ...(options.headers ? { headers: options.headers } : {}),
-      ...(options.body !== undefined ? { body: options.body } : {}),
-    });
-    // fetch sets Host itself, to the value signed.
-    const { host: _host, ...headers } = signed.headers;
     let response: Response;
     try {
-      response = await fetch(signed.url, {
-        method,
-        headers,
-        ...(options.body !== undefined ? { body: options.body } : {}),
-        signal: AbortSignal.timeout(timeoutMs),
+      response = await signedFetch(method, url, {
+        credentials: config.credentials,
+        region,
+        signingDate: now(),
+        timeoutMs,
+        ...options,
       });
     } catch (error) {
       const cause = error instanceof Error ? (error.cause ?? error) : error;
@@ -231,8 +225,8 @@ export function createS3Api(config: StorageConfig, now: () => Date): S3Api {
       return {
         size: Number(response.headers.get("content-length") ?? Number.NaN),
         contentType: response.headers.get("content-type") ?? undefined,
-        etag: unquote(response.headers.get("etag") ?? ""),
-        checksumSha256: response.headers.get("x-amz-checksum-sha256") ?? undefined,
+        etag: unquoteEtag(response.headers.get("etag") ?? ""),
+        checksumSha256: response.headers.get(checksumHeader("sha256")) ?? undefined,
         storedHeaders: Object.fromEntries(
           STORED_HEADERS.flatMap((name) => {
             const value = response.headers.get(name);
@@ -246,12 +240,10 @@ export function createS3Api(config: StorageConfig, now: () => Date): S3Api {
       // fetch decodes a body by its Content-Encoding, and a range of a gzip stream does
       // not decode: ask the store to answer `identity`, so the bytes come as stored.
       // https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html (response-content-encoding)
-      const response = await send(
-        "GetObject",
-        "GET",
-        urlOf(key, "response-content-encoding=identity"),
-        { headers: { range: `bytes=${start}-${end}` } },
-      );
+      const url = urlOf(key, "response-content-encoding=identity");
+      const response = await send("GetObject", "GET", url, {
+        headers: { range: `bytes=${start}-${end}` },
+      });
       const encoding = response.headers.get("content-encoding");
       if (encoding !== null && !/^\s*identity\s*$/i.test(encoding)) {
         await drain(response);
@@ -296,7 +288,7 @@ export function createS3Api(config: StorageConfig, now: () => Date): S3Api {
         for (const part of root.children.filter((c) => c.name === "Part")) {
           parts.push({
             partNumber: Number(childText(part, "PartNumber")),
-            etag: unquote(childText(part, "ETag") ?? ""),
+            etag: unquoteEtag(childText(part, "ETag") ?? ""),
             size: Number(childText(part, "Size")),
           });
         }
@@ -310,7 +302,7 @@ export function createS3Api(config: StorageConfig, now: () => Date): S3Api {
       const body = `<CompleteMultipartUpload xmlns="${S3_NAMESPACE}">${parts
         .map(
           (p) =>
-            `<Part><PartNumber>${p.partNumber}</PartNumber><ETag>${escapeXml(`"${p.etag}"`)}</ETag></Part>`,
+            `<Part><PartNumber>${p.partNumber}</PartNumber><ETag>${escapeXml(quoteEtag(p.etag))}</ETag></Part>`,
         )
         .join("")}</CompleteMultipartUpload>`;
       const response = await send(
@@ -328,7 +320,7 @@ export function createS3Api(config: StorageConfig, now: () => Date): S3Api {
         },
       );
       const root = await xmlOf("CompleteMultipartUpload", response);
-      return unquote(childText(root, "ETag") ?? "");
+      return unquoteEtag(childText(root, "ETag") ?? "");
     },
 
     async abortMultipartUpload(key, uploadId) {
@@ -401,7 +393,7 @@ export function createS3Api(config: StorageConfig, now: () => Date): S3Api {
       try {
         response = await send("GetBucketCors", "GET", bucketUrl("cors"));
       } catch (error) {
-        if (error instanceof S3RequestError && error.code === "NoSuchCORSConfiguration") {
+        if (error instanceof S3RequestError && error.hasCode("NoSuchCORSConfiguration")) {
           return undefined;
         }
         throw error;
@@ -426,31 +418,52 @@ export function createS3Api(config: StorageConfig, now: () => Date): S3Api {
       await drain(await send("DeleteBucketCors", "DELETE", bucketUrl("cors")));
     },
 
+    async createBucket() {
+      try {
+        await drain(await send("CreateBucket", "PUT", bucketUrl("")));
+      } catch (error) {
+        // Already ours, from an earlier run: S3 outside us-east-1 and our store under `s3` say
+        // BucketAlreadyOwnedByYou, R2 and our store under `r2` BucketConflict.
+        if (
+          error instanceof S3RequestError &&
+          error.hasCode("BucketAlreadyOwnedByYou", "BucketConflict")
+        )
+          return;
+        throw error;
+      }
+    },
+
     async putObject(key, body, headers = {}) {
       const response = await send("PutObject", "PUT", urlOf(key), {
         headers: Object.fromEntries(Object.entries(headers).map(([n, v]) => [n, String(v)])),
         body,
       });
       await drain(response);
-      return unquote(response.headers.get("etag") ?? "");
+      return unquoteEtag(response.headers.get("etag") ?? "");
     },
   };
 }
 
 async function errorFrom(operation: string, response: Response): Promise<S3RequestError> {
   const text = await response.text();
-  let root: XmlElement | undefined;
-  try {
-    root = text.trim() === "" ? undefined : readXml(text);
-  } catch {
-    root = undefined;
+  const document = parseS3Error(text);
+  if (document) {
+    // An S3 error document without a message (Ceph RGW sends <Message/>) says only its code.
+    return new S3RequestError(
+      response.status,
+      document.code,
+      document.message || `HTTP ${response.status}`,
+      operation,
+    );
   }
-  const code = (root && childText(root, "Code")) || statusCode(response.status);
-  // An S3 error document without a message (Ceph RGW sends <Message/>) says only its code.
-  const message =
-    (root && childText(root, "Message")) ||
-    (root ? `HTTP ${response.status}` : text.slice(0, 200) || `HTTP ${response.status}`);
-  return new S3RequestError(response.status, code, message, operation);
+  return new S3RequestError(
+    response.status,
+    statusCode(response.status),
+    text.trim() === "" || text.trimStart().startsWith("<")
+      ? `HTTP ${response.status}`
+      : text.slice(0, 200),
+    operation,
+  );
 }
 
 /** What a body-less error (a HEAD's) most likely was. */
@@ -491,22 +504,6 @@ async function xmlOf(operation: string, response: Response): Promise<XmlElement>
   return root;
 }
 
-function childText(element: XmlElement, name: string): string | undefined {
-  return element.children.find((c) => c.name === name)?.text.trim();
-}
-
-function unquote(etag: string): string {
-  return etag.replace(/^(?:W\/)?"(.*)"$/, "$1");
-}
-
-function escapeXml(text: string): string {
-  return text
-    .replaceAll("&", "&amp;")
-    .replaceAll("<", "&lt;")
-    .replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;");
-}
-
 async function drain(response: Response): Promise<void> {
   await response.body?.cancel();
 }
@@ -523,5 +520,12 @@ async function readAtMost(response: Response, limit: number): Promise<Uint8Array
     length += value.length;
   }
   await reader.cancel();
-  return Buffer.concat(chunks).subarray(0, limit);
+  const bytes = new Uint8Array(Math.min(length, limit));
+  let at = 0;
+  for (const chunk of chunks) {
+    if (at >= bytes.length) break;
+    bytes.set(chunk.subarray(0, bytes.length - at), at);
+    at += chunk.length;
+  }
+  return bytes;
 }
