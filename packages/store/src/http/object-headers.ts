@@ -9,7 +9,6 @@ import { checkStoredHeader } from "./header-values.js";
 import { httpDate } from "./operation.js";
 import { S3Error } from "./s3-error.js";
 
-
 export function attributesFrom(
   headers: Headers,
   flavor: Flavor,
