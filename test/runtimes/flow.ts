@@ -50,7 +50,12 @@ async function api<T>(base: string, method: string, path: string, body?: unknown
       : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
   });
   const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+  try {
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+  } catch {
+    // A host's own error page (workerd's, for a request it cancelled as hung), not the API.
+    throw new Error(`${method} /api/uploads${path} answered ${response.status}: ${text}`);
+  }
 }
 
 async function put(url: string, headers: Record<string, string>, body: Uint8Array) {

@@ -2,8 +2,9 @@
  * The upload API hosted where its users deploy it, each host with its real runtime or
  * framework from npm, all through one flow (`flow.ts`) against the embedded store:
  * Node `http`, Express 5, Fastify 5 and Hono on Node 20, 22 and 24; Bun; Deno; Next.js
- * (a production build, made once); and workerd with a D1 ledger, through `wrangler dev`
- * (local: no login, no network), the sweep through a scheduled event.
+ * (a production build, made once); and workerd through `wrangler dev` (local: no login,
+ * no network), the sweep through a scheduled event, with a D1 ledger and again with a
+ * PostgreSQL one (the tests' throw-away server, `packages/server/test/postgres.ts`).
  *
  * The hosts use the built packages (`dist/`, as `npm test` leaves them), as an app
  * would. Versions are pinned in package.json: bun 1.4.5 and deno 2.9.6 (their npm
@@ -16,6 +17,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { postgresForTests } from "../../packages/server/test/postgres.js";
 import { startStore, type TestStore } from "../server/helpers.js";
 import { sweepOver, uploadFlow } from "./flow.js";
 import {
@@ -30,6 +32,7 @@ import {
 } from "./hosts.js";
 
 let store: TestStore;
+const postgres = postgresForTests();
 const hostEnv = (): NodeJS.ProcessEnv => ({
   SLUICE_STORE_URL: store.url,
   SLUICE_BUCKET: store.bucket,
@@ -61,9 +64,11 @@ const fixture = (name: string) => join(HERE, "fixtures", `${name}.mjs`);
 describe("the upload API where its users deploy it", { timeout: 600_000 }, () => {
   before(async () => {
     store = await startStore("r2");
+    if (!postgres.skip) await postgres.start();
   });
   after(async () => {
     await store.close();
+    await postgres.close();
   });
 
   const lines = ["20", ...Object.keys(NODE_LINES)] as const;
@@ -115,47 +120,61 @@ describe("the upload API where its users deploy it", { timeout: 600_000 }, () =>
   });
 
   it("workerd through wrangler dev, the ledger on D1, the sweep a scheduled event", async () => {
-    const port = await freePort();
-    const env = hostEnv();
-    const vars = [
-      "SLUICE_STORE_URL",
-      "SLUICE_BUCKET",
-      "SLUICE_REGION",
-      "SLUICE_KEY_ID",
-      "SLUICE_SECRET",
-    ].flatMap((name) => ["--var", `${name}:${env[name]}`]);
-    await withHost(
-      () =>
-        startHost(
-          "wrangler dev",
-          nodeBinary("22"),
-          [
-            join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js"),
-            "dev",
-            "--config",
-            join(HERE, "worker", "wrangler.toml"),
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            String(port),
-            "--test-scheduled",
-            "--persist-to",
-            env.SLUICE_DATA_DIR as string,
-            "--show-interactive-dev-session=false",
-            ...vars,
-          ],
-          {
-            env: { ...env, XDG_CONFIG_HOME: env.SLUICE_DATA_DIR },
-            url: `http://127.0.0.1:${port}`,
-            timeoutMs: 120_000,
-          },
-        ),
-      (host) => async () => {
-        // wrangler dev --test-scheduled: a GET here fires the Worker's scheduled().
-        const response = await fetch(`${host.url}/__scheduled?cron=*+*+*+*+*`);
-        await response.arrayBuffer();
-        if (response.status !== 200) throw new Error(`/__scheduled answered ${response.status}`);
-      },
-    );
+    await withWorker({});
+  });
+
+  it("workerd through wrangler dev, the ledger on PostgreSQL, one handler for every request", {
+    skip: postgres.skip,
+  }, async () => {
+    // The same handler serves every request of the flow: no request may be left with
+    // another's sockets (workerd refuses that, and the request would hang).
+    await withWorker({ DATABASE_URL: await postgres.server().schemaUrl() });
   });
 });
+
+/** The flow against `worker/` in `wrangler dev`, with `vars` besides the store's. */
+async function withWorker(vars: Record<string, string>) {
+  const port = await freePort();
+  const env = hostEnv();
+  const given = {
+    ...Object.fromEntries(
+      ["SLUICE_STORE_URL", "SLUICE_BUCKET", "SLUICE_REGION", "SLUICE_KEY_ID", "SLUICE_SECRET"].map(
+        (name) => [name, env[name] as string],
+      ),
+    ),
+    ...vars,
+  };
+  await withHost(
+    () =>
+      startHost(
+        "wrangler dev",
+        nodeBinary("22"),
+        [
+          join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js"),
+          "dev",
+          "--config",
+          join(HERE, "worker", "wrangler.toml"),
+          "--ip",
+          "127.0.0.1",
+          "--port",
+          String(port),
+          "--test-scheduled",
+          "--persist-to",
+          env.SLUICE_DATA_DIR as string,
+          "--show-interactive-dev-session=false",
+          ...Object.entries(given).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+        ],
+        {
+          env: { ...env, XDG_CONFIG_HOME: env.SLUICE_DATA_DIR },
+          url: `http://127.0.0.1:${port}`,
+          timeoutMs: 120_000,
+        },
+      ),
+    (host) => async () => {
+      // wrangler dev --test-scheduled: a GET here fires the Worker's scheduled().
+      const response = await fetch(`${host.url}/__scheduled?cron=*+*+*+*+*`);
+      await response.arrayBuffer();
+      if (response.status !== 200) throw new Error(`/__scheduled answered ${response.status}`);
+    },
+  );
+}

@@ -27,6 +27,7 @@ import { createSweeper, type SweepReport } from "../completion/sweeper.js";
 import type { Ledger } from "../ledger/ledger.js";
 import { defaultDataDir, openLedgerOnFirstUse } from "../ledger/open-ledger.js";
 import type { ApiErrorBody } from "../protocol.js";
+import { onWorkers } from "../runtime.js";
 import { ApiError, apiError } from "./api-error.js";
 import { companionRefusal, isCompanionPath } from "./companion/companion-refusal.js";
 import { abortUpload } from "./endpoints/abort-upload.js";
@@ -258,12 +259,6 @@ export function createUploadHandler(options: UploadHandlerOptions): UploadHandle
     basePath,
     ledger,
   };
-}
-
-/** Cloudflare Workers (workerd) names itself so. https://developers.cloudflare.com/workers/runtime-apis/web-standards/#navigatoruseragent */
-function onWorkers(): boolean {
-  const { navigator } = globalThis as { navigator?: { userAgent?: string } };
-  return navigator?.userAgent === "Cloudflare-Workers";
 }
 
 /** What a page's PUT may carry besides what browsers add: ours, and each route's metadata. */

@@ -13,6 +13,11 @@
  *   `\u0000`), read back as that text, as SQLite's TEXT is.
  * - Ids sort byte for byte with `COLLATE "C"`, as SQLite's BINARY collation does.
  * - Connections come from a pool (`maxConnections`); `pg` is an optional dependency.
+ *   On Cloudflare Workers there is no pool: workerd lets no request use a socket another
+ *   request opened (it cancels the request as hung), so each query or transaction there
+ *   connects a client of its own and ends it before it returns, as Cloudflare says to use
+ *   `pg` on Workers (with Hyperdrive, that connect is to its pool, near the Worker).
+ *   https://developers.cloudflare.com/hyperdrive/examples/connect-to-postgres/postgres-drivers-and-libraries/node-postgres/
  *
  * The tables are `sluice_intents` and `sluice_ledger_schema` (the schema's version, as
  * SQLite's `user_version`), prefixed so they can live beside an app's own tables: in the
@@ -25,7 +30,8 @@
  * https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS
  */
 import { createHash } from "node:crypto";
-import type { Pool, PoolClient, PoolConfig } from "pg";
+import type { ClientBase, ClientConfig, PoolConfig, QueryResult } from "pg";
+import { onWorkers } from "../runtime.js";
 import { redactUrl } from "./database-url.js";
 import {
   type Dialect,
@@ -62,7 +68,7 @@ export interface PostgresLedgerOptions {
   readonly connectionString: string;
   /** The schema for the ledger's tables, created if missing. Default: the connection's. */
   readonly schema?: string;
-  /** Connections this instance keeps at most. Default 10. */
+  /** Connections this instance keeps at most. Default 10. (Workers: one per operation.) */
   readonly maxConnections?: number;
   /**
    * A pooled connection that failed while idle (the server restarted, say). The pool
@@ -111,16 +117,16 @@ export async function postgresDialect(options: PostgresLedgerOptions): Promise<D
       return pg.types.getTypeParser(oid, format as "text");
     }) as never,
   };
-  const pool = new pg.Pool({
+  const config: ClientConfig = {
     connectionString: options.connectionString,
-    max: options.maxConnections ?? 10,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     // What pg_stat_activity shows; an `application_name` in the URL wins.
     application_name: "sluice",
     types,
-  });
-  // Without a listener, an idle connection's error would end the process.
-  pool.on("error", onError);
+  };
+  const connections = onWorkers()
+    ? clientPerOperation(pg, config, onError)
+    : pooled(pg, { ...config, max: options.maxConnections ?? 10 }, onError);
 
   const schema = options.schema === undefined ? undefined : quoteIdentifier(options.schema);
   const qualified = (name: string) => (schema ? `${schema}.${name}` : name);
@@ -128,21 +134,21 @@ export async function postgresDialect(options: PostgresLedgerOptions): Promise<D
   // Ledgers in different schemas of one database lock apart.
   const scope = options.schema ?? "";
 
-  const executor = (client: Pool | PoolClient): SqlExecutor => ({
+  const executor = (query: Query): SqlExecutor => ({
     async all<Row>(sql: string, params: readonly SqlValue[] = []) {
-      return (await client.query(numberedPlaceholders(sql), [...params])).rows as Row[];
+      return (await query(numberedPlaceholders(sql), [...params])).rows as Row[];
     },
     async run(sql: string, params: readonly SqlValue[] = []) {
-      return (await client.query(numberedPlaceholders(sql), [...params])).rowCount ?? 0;
+      return (await query(numberedPlaceholders(sql), [...params])).rowCount ?? 0;
     },
   });
-  const direct = executor(pool);
+  const direct = executor(connections.query);
 
   async function transaction<T>(
-    work: (client: PoolClient) => Promise<T>,
+    work: (client: ClientBase) => Promise<T>,
     lock?: { readonly space: number; readonly key: string },
   ): Promise<T> {
-    const client = await pool.connect();
+    const { client, release } = await connections.connect();
     let broken: Error | undefined;
     try {
       await client.query("BEGIN");
@@ -166,11 +172,11 @@ export async function postgresDialect(options: PostgresLedgerOptions): Promise<D
       }
       throw error;
     } finally {
-      client.release(broken);
+      await release(broken);
     }
   }
 
-  async function schemaVersion(client: PoolClient): Promise<number | undefined> {
+  async function schemaVersion(client: ClientBase): Promise<number | undefined> {
     // to_regclass: NULL, not an error, for a table (or schema) that is not there.
     // https://www.postgresql.org/docs/current/functions-info.html
     const { rows } = await client.query<{ present: boolean }>(
@@ -202,7 +208,10 @@ export async function postgresDialect(options: PostgresLedgerOptions): Promise<D
               return (await client.query(sql, [...params])).rows as Row[];
             },
           };
-          return work(executor(client), app);
+          return work(
+            executor((sql, params) => client.query(sql, params)),
+            app,
+          );
         },
         lock === undefined ? undefined : { space: LOCK_USER, key: lock },
       ),
@@ -215,13 +224,13 @@ export async function postgresDialect(options: PostgresLedgerOptions): Promise<D
         }
       };
       // An open that finds the current version runs no DDL, and needs no CREATE privilege.
-      const client = await pool.connect();
+      const { client, release } = await connections.connect();
       try {
         const found = await schemaVersion(client);
         if (found === version) return;
         check(found);
       } finally {
-        client.release();
+        await release();
       }
       await transaction(
         async (locked) => {
@@ -238,9 +247,80 @@ export async function postgresDialect(options: PostgresLedgerOptions): Promise<D
         { space: LOCK_SCHEMA, key: "" },
       );
     },
-    async close() {
+    close: () => connections.end(),
+  };
+}
+
+type Pg = typeof import("pg").default;
+type Query = (sql: string, params: unknown[]) => Promise<QueryResult>;
+
+/** Where the ledger's connections come from. */
+interface Connections {
+  /** One query, on whatever connection is free. */
+  readonly query: Query;
+  /** A connection of the caller's own, until `release` (`broken`: never use it again). */
+  connect(): Promise<{ client: ClientBase; release(broken?: Error): Promise<void> }>;
+  /** No more connections; a second call does nothing. */
+  end(): Promise<void>;
+}
+
+/** A pool, its idle connections kept between operations. */
+function pooled(pg: Pg, config: PoolConfig, onError: (error: unknown) => void): Connections {
+  const pool = new pg.Pool(config);
+  // Without a listener, an idle connection's error would end the process.
+  pool.on("error", onError);
+  return {
+    query: (sql, params) => pool.query(sql, params),
+    async connect() {
+      const client = await pool.connect();
+      return { client, release: async (broken) => client.release(broken) };
+    },
+    async end() {
       // end() may be called once; a second close() is a no-op, as SQLite's is.
       if (!pool.ending) await pool.end();
+    },
+  };
+}
+
+/**
+ * A client per query or transaction, connected in it and ended before it returns, so no
+ * socket outlives the request that opened it: what Workers needs (see the top).
+ */
+function clientPerOperation(
+  pg: Pg,
+  config: ClientConfig,
+  onError: (error: unknown) => void,
+): Connections {
+  let ended = false;
+  async function connect() {
+    if (ended) throw new Error("the PostgreSQL ledger is closed");
+    const client = new pg.Client(config);
+    // A connection that fails between queries; the query in progress rejects on its own.
+    client.on("error", onError);
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw error;
+    }
+    return {
+      client,
+      // A client that cannot end cleanly is dropped all the same: nothing reuses it.
+      release: () => client.end().catch(() => {}),
+    };
+  }
+  return {
+    async query(sql, params) {
+      const { client, release } = await connect();
+      try {
+        return await client.query(sql, params);
+      } finally {
+        await release();
+      }
+    },
+    connect,
+    async end() {
+      ended = true;
     },
   };
 }
