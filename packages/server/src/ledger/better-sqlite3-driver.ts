@@ -3,7 +3,7 @@
  * compiled for the Node it was installed with.
  */
 import type Database from "better-sqlite3";
-import { importRuntimeModule, type SqliteConnection } from "./sqlite-connection.js";
+import { importRuntimeModule, preparedOnce, type SqliteConnection } from "./sqlite-connection.js";
 
 export async function openBetterSqlite3(path: string): Promise<SqliteConnection> {
   let open: typeof Database;
@@ -16,15 +16,7 @@ export async function openBetterSqlite3(path: string): Promise<SqliteConnection>
     );
   }
   const db = new open(path);
-  const statements = new Map<string, Database.Statement>();
-  const prepare = (sql: string) => {
-    let statement = statements.get(sql);
-    if (!statement) {
-      statement = db.prepare(sql);
-      statements.set(sql, statement);
-    }
-    return statement;
-  };
+  const prepare = preparedOnce((sql) => db.prepare(sql));
   return {
     driver: "better-sqlite3",
     exec: (sql) => void db.exec(sql),

@@ -3,7 +3,7 @@
  * Deno (2.2+): `DatabaseSync`, no native compile at install.
  * https://nodejs.org/api/sqlite.html https://docs.deno.com/api/node/sqlite/
  */
-import { importRuntimeModule, type SqliteConnection } from "./sqlite-connection.js";
+import { importRuntimeModule, preparedOnce, type SqliteConnection } from "./sqlite-connection.js";
 
 interface StatementSync {
   all(...params: unknown[]): unknown[];
@@ -20,15 +20,7 @@ export async function openNodeSqlite(path: string): Promise<SqliteConnection> {
   const { DatabaseSync } = await importRuntimeModule<NodeSqlite>("node:sqlite");
   const db = new DatabaseSync(path);
   let open = true;
-  const statements = new Map<string, StatementSync>();
-  const prepare = (sql: string) => {
-    let statement = statements.get(sql);
-    if (!statement) {
-      statement = db.prepare(sql);
-      statements.set(sql, statement);
-    }
-    return statement;
-  };
+  const prepare = preparedOnce((sql) => db.prepare(sql));
   return {
     driver: "node:sqlite",
     exec: (sql) => db.exec(sql),

@@ -50,6 +50,24 @@ export async function openSqliteConnection(
   }
 }
 
+/**
+ * `prepare`, once per SQL text: the ledger sends the same dozen statements over and over,
+ * and better-sqlite3 and `node:sqlite` (unlike `bun:sqlite`'s `query()`) cache nothing.
+ */
+export function preparedOnce<Statement>(
+  prepare: (sql: string) => Statement,
+): (sql: string) => Statement {
+  const statements = new Map<string, Statement>();
+  return (sql) => {
+    let statement = statements.get(sql);
+    if (statement === undefined) {
+      statement = prepare(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
+}
+
 /** SQLITE_BUSY, however the driver spells it (a code, or the result code's number). */
 export function isBusy(error: unknown): boolean {
   const { code, errcode, errno } = (error ?? {}) as {
