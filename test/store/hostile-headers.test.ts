@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { createHash, createHmac } from "node:crypto";
 import { createServer, request as httpRequest, type IncomingHttpHeaders } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import {
   ALGORITHM,
@@ -342,6 +342,58 @@ describe("the Node adapter", () => {
       assert.equal(good.status, 200);
       assert.equal(good.body, "fine");
     } finally {
+      await new Promise((resolve) => http.close(resolve));
+    }
+  });
+  it("lets go of a body whose client went away between two writes", async () => {
+    // The body sends one chunk, then waits; the client reads it and hangs up; only then is
+    // the second chunk written, to a response that has already closed. The adapter must
+    // stop and cancel the body (a store body holds its blobs until it is cancelled).
+    let openGate = () => {};
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    let cancelled = false;
+    let pulls = 0;
+    const listener = nodeListener(async () => {
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          pulls += 1;
+          if (pulls === 1) controller.enqueue(new TextEncoder().encode("first"));
+          else if (pulls === 2) {
+            await gate;
+            controller.enqueue(new TextEncoder().encode("second"));
+          } else await new Promise(() => {});
+        },
+        cancel() {
+          cancelled = true;
+        },
+      });
+      return new Response(body);
+    });
+    const http = createServer(listener);
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = http.address() as AddressInfo;
+      const client = connect(port, "127.0.0.1");
+      client.write("GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+      await new Promise<void>((resolve) => {
+        let seen = "";
+        client.on("data", (chunk) => {
+          seen += chunk.toString("latin1");
+          if (seen.includes("first")) resolve();
+        });
+      });
+      client.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      openGate();
+      const deadline = Date.now() + 3_000;
+      while (!cancelled && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.ok(cancelled, "the body was never cancelled");
+    } finally {
+      http.closeAllConnections();
       await new Promise((resolve) => http.close(resolve));
     }
   });

@@ -224,6 +224,9 @@ function carriesBody(req: IncomingMessage): boolean {
 }
 
 function drained(res: ServerResponse): Promise<void> {
+  // A client that went away between two writes has already closed the response: waiting
+  // for its "close" would wait forever, and the body's reader would never let go.
+  if (res.destroyed) return Promise.reject(new Error("client went away"));
   return new Promise((resolve, reject) => {
     const onDrain = () => {
       res.off("close", onClose);
