@@ -32,13 +32,14 @@ async function describeIntent(context: EndpointContext, intent: Intent): Promise
     }
     multipart = { partSize: plan.partSize, partCount: plan.partCount, uploaded };
   }
+  const size = intent.record?.size ?? intent.size;
   return {
     id: intent.id,
     key: intent.key,
     route: intent.route,
     name: intent.name,
     type: intent.type,
-    size: intent.size,
+    ...(size !== undefined ? { size } : {}),
     // `loadOwnIntent` never gives a `creating` one.
     status: intent.status === "creating" ? "pending" : intent.status,
     createdAt: new Date(intent.createdAt).toISOString(),
