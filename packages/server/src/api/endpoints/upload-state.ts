@@ -24,7 +24,10 @@ async function describeIntent(context: EndpointContext, intent: Intent): Promise
     if (intent.status === "pending") {
       try {
         const stored = await context.s3.listParts(intent.key, plan.uploadId);
-        uploaded = stored.filter((part) => part.partNumber <= plan.partCount);
+        // A plan of no parts (Uppy's, through Companion's endpoints): every stored part.
+        uploaded = stored.filter(
+          (part) => plan.partCount === 0 || part.partNumber <= plan.partCount,
+        );
       } catch (error) {
         // Gone from the store (aborted by a lifecycle rule): nothing to resume.
         if (!isUploadGone(error)) throw error;
