@@ -8,6 +8,8 @@
  * record in `file.response.body`; a refused type shows the API's reason in the Dashboard;
  * bytes that are not what the name says are rejected after the upload and the file fails;
  * a cancel leaves nothing in the store; a reload mid-multipart sends only missing parts.
+ * And plain `@uppy/aws-s3` in Companion mode against the same API (`uppy/companion-page.js`):
+ * a JPEG (Uppy 4 and 5: one PUT, settled by a sweep) and 40 MiB in Uppy's own parts, verified.
  */
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
@@ -15,6 +17,8 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { demoRoutes } from "@sluice/demo";
+import { createUploadHandler, type UploadHandler } from "@sluice/server";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import {
   type Dev,
@@ -40,6 +44,12 @@ const PART_SIZE = 8 * MiB;
 /** Starts `uppy.upload()` and answers what it reported, per file. */
 const UPLOAD = `window.uppy.upload().then((result) => ({
   successful: (result?.successful ?? []).map((f) => ({ name: f.name, record: f.response.body })),
+  failed: (result?.failed ?? []).map((f) => ({ name: f.name, error: String(f.error) })),
+}))`;
+
+/** As `UPLOAD`, with where Uppy says each file went (`response.uploadURL`). */
+const UPLOAD_URLS = `window.uppy.upload().then((result) => ({
+  successful: (result?.successful ?? []).map((f) => ({ name: f.name, url: f.response.uploadURL })),
   failed: (result?.failed ?? []).map((f) => ({ name: f.name, error: String(f.error) })),
 }))`;
 
@@ -76,9 +86,27 @@ describe("Uppy 4, 5 and 6 with @sluice/uppy in Chromium", { skip: browser === un
   let clip: Buffer;
   let clipPath: string;
   const contexts: BrowserContext[] = [];
+  /**
+   * Another instance of the app's upload API on the same ledger and store, its clock a
+   * minute on: its sweep is the one that settles a single PUT Uppy never reports.
+   */
+  let sweeper: UploadHandler;
 
   before(async () => {
     dev = await startTestDev();
+    sweeper = createUploadHandler({
+      routes: demoRoutes({ authorize: () => undefined, onComplete: undefined }),
+      storage: {
+        endpoint: dev.storeUrl,
+        bucket: dev.bucket,
+        region: dev.region,
+        credentials: dev.credentials,
+      },
+      dataDir: join(dev.dataDir, "app"),
+      databaseUrl: "",
+      now: () => new Date(Date.now() + 61_000),
+      sweepIntervalMs: 0,
+    });
     folder = await mkdtemp(join(tmpdir(), "sluice-uppy-files-"));
     film = fakeMp4(70 * MiB, 70);
     filmPath = join(folder, "harbour.mp4");
@@ -90,6 +118,7 @@ describe("Uppy 4, 5 and 6 with @sluice/uppy in Chromium", { skip: browser === un
 
   after(async () => {
     for (const context of contexts) await context.close();
+    await sweeper?.close();
     await browser?.close();
     await dev?.close();
   });
@@ -160,6 +189,64 @@ describe("Uppy 4, 5 and 6 with @sluice/uppy in Chromium", { skip: browser === un
           sha256((await objectBytes(dev, String(record.key))) ?? Buffer.alloc(0)),
           sha256(jpeg),
         );
+      });
+
+      test("plain @uppy/aws-s3 in Companion mode: a JPEG is verified (Uppy 4, 5: one PUT the sweeper settles)", async () => {
+        const page = await openUppy(major, await bundleUppyPage(major, "companion-page.js"));
+        const jpeg = fakeJpeg(2 * MiB);
+        const before = dev.seen.length;
+        await addFile(page, "avatar", { name: "quay.jpg", mimeType: "image/jpeg", buffer: jpeg });
+        const outcome = (await page.evaluate(UPLOAD_URLS)) as {
+          successful: { url: string }[];
+          failed: unknown[];
+        };
+        assert.deepEqual(outcome.failed, []);
+        const puts = dev.seen.slice(before).filter((r) => r.method === "PUT");
+        // Uppy 6 sends it as one part (`shouldUseMultipart: true`), verified at its complete.
+        assert.deepEqual(
+          puts.map((r) => [r.partNumber, r.status]),
+          [[major >= 6 ? 1 : undefined, 200]],
+        );
+        const key = decodeURIComponent((puts[0]?.url.pathname ?? "").split("/").slice(2).join("/"));
+        assert.match(key, /^avatar\/alice\//);
+        if (major < 6) {
+          const report = await sweeper.sweep();
+          const settled = await Promise.all(report.completed.map((id) => sweeper.ledger.get(id)));
+          assert.ok(settled.some((intent) => intent?.key === key));
+        }
+        const state = (await page.evaluate(
+          `fetch(${JSON.stringify(`/api/uploads/${key.split("/").pop()?.split(".")[0]}`)}).then((r) => r.json())`,
+        )) as { status: string; size?: number; file?: { size: number; key: string } };
+        assert.equal(state.status, "complete");
+        assert.equal(state.file?.size, jpeg.length);
+        assert.equal(state.file?.key, key);
+        assert.equal(sha256((await objectBytes(dev, key)) ?? Buffer.alloc(0)), sha256(jpeg));
+      });
+
+      test("plain @uppy/aws-s3 in Companion mode: 40 MiB goes up in Uppy's own 5 MiB parts and is verified", async () => {
+        const page = await openUppy(major, await bundleUppyPage(major, "companion-page.js"));
+        const before = dev.seen.length;
+        await addFile(page, "file", clipPath);
+        const outcome = (await page.evaluate(UPLOAD_URLS)) as {
+          successful: { url: string }[];
+          failed: unknown[];
+        };
+        assert.deepEqual(outcome.failed, []);
+        assert.deepEqual(
+          dev.storedParts(before).sort((a, b) => a - b),
+          Array.from({ length: Math.ceil(clip.length / (5 * MiB)) }, (_, i) => i + 1),
+        );
+        // Where Uppy says the file went: the API's own state of the upload, with its record.
+        const state = (await page.evaluate(
+          `fetch(${JSON.stringify(outcome.successful[0]?.url)}).then((r) => r.json())`,
+        )) as { status: string; file?: { size: number; key: string } };
+        assert.equal(state.status, "complete");
+        assert.equal(state.file?.size, clip.length);
+        assert.equal(
+          sha256((await objectBytes(dev, String(state.file?.key))) ?? Buffer.alloc(0)),
+          sha256(clip),
+        );
+        assert.deepEqual(await openMultipartUploads(dev), []);
       });
 
       test("70 MiB goes up in the route's 8 MiB parts and is verified, with Sluice's record", async () => {

@@ -113,7 +113,8 @@ export interface UploadState {
   readonly route: string;
   readonly name: string;
   readonly type: string;
-  readonly size: number;
+  /** Absent while undeclared (an upload through Companion's endpoints) and unverified. */
+  readonly size?: number;
   readonly status: UploadStatus;
   readonly createdAt: string;
   readonly expiresAt: string;

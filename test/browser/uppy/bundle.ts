@@ -29,11 +29,11 @@ function uppyFrom(folder: string): Plugin {
   };
 }
 
-/** The page's script for Uppy `major`. */
-export async function bundleUppyPage(major: UppyMajor): Promise<string> {
+/** The page's script for Uppy `major`: `page.js`, or another page in this folder. */
+export async function bundleUppyPage(major: UppyMajor, page = "page.js"): Promise<string> {
   const folder = join(here, `v${major}`);
   const result = await build({
-    entryPoints: [join(here, "page.js")],
+    entryPoints: [join(here, page)],
     bundle: true,
     format: "esm",
     platform: "browser",

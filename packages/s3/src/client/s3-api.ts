@@ -88,7 +88,8 @@ export interface S3Api {
     key: string,
     uploadId: string,
     partNumber: number,
-    size: number,
+    /** Bound as Content-Length; `undefined` signs a part of any length. */
+    size: number | undefined,
     expiresIn: number,
   ): PresignedRequest;
   /** `undefined` when there is no such object. */
@@ -204,7 +205,7 @@ export function createS3Api(config: StorageConfig, now: () => Date): S3Api {
       return presign({
         method: "PUT",
         url: urlOf(key, `partNumber=${partNumber}&uploadId=${uriEncode(uploadId)}`),
-        headers: { "content-length": size },
+        headers: size === undefined ? {} : { "content-length": size },
         credentials: config.credentials,
         region,
         expiresIn,

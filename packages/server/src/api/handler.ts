@@ -12,6 +12,7 @@
  * | `GET {base}/{id}`              | 200    | 404                                             |
  * | `POST {base}/{id}/complete`    | 200    | 404, 409 not uploaded/parts missing, 410, 422   |
  * | `DELETE {base}/{id}`           | 204    | 404, 409 complete                               |
+ * | `{base}/s3/…`                  | Companion's S3 endpoints, for `@uppy/aws-s3` (`companion/`) |
  *
  * Store failures are 502 `storage_error`; anything unexpected is a logged 500 `internal`
  * that says nothing of the internals.
@@ -29,7 +30,7 @@ import { defaultDataDir, openLedgerOnFirstUse } from "../ledger/open-ledger.js";
 import type { ApiErrorBody } from "../protocol.js";
 import { onWorkers } from "../runtime.js";
 import { ApiError, apiError } from "./api-error.js";
-import { companionRefusal, isCompanionPath } from "./companion/companion-refusal.js";
+import { companionEndpoint, isCompanionPath } from "./companion/companion-s3.js";
 import { abortUpload } from "./endpoints/abort-upload.js";
 import { completeUpload } from "./endpoints/complete-upload.js";
 import { createUpload } from "./endpoints/create-upload.js";
@@ -183,7 +184,11 @@ export function createUploadHandler(options: UploadHandlerOptions): UploadHandle
   async function dispatch(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
     if (path.startsWith(basePath) && isCompanionPath(path.slice(basePath.length))) {
-      return companionRefusal();
+      try {
+        return await companionEndpoint(context, request, path.slice(basePath.length), basePath);
+      } catch (error) {
+        return render(error, onError, true);
+      }
     }
     const match = path.startsWith(basePath) ? ENDPOINT.exec(path.slice(basePath.length)) : null;
     if (path.startsWith(`${basePath}/routes/`))
@@ -275,7 +280,7 @@ function notAllowed(method: string, allow: string): ApiError {
 }
 
 /** The one place an error becomes a response. */
-function render(error: unknown, onError: (error: unknown) => void): Response {
+function render(error: unknown, onError: (error: unknown) => void, companion = false): Response {
   let refusal: ApiError;
   if (error instanceof ApiError) {
     refusal = error;
@@ -297,5 +302,10 @@ function render(error: unknown, onError: (error: unknown) => void): Response {
     refusal = apiError("internal", "internal error");
   }
   const body: ApiErrorBody = { error: { code: refusal.code, message: refusal.message } };
-  return json(refusal.status, body, refusal.headers);
+  // Companion's shape too: Uppy 4 and 5 show a 4xx's top-level `message` to the user.
+  return json(
+    refusal.status,
+    companion ? { ...body, message: refusal.message } : body,
+    refusal.headers,
+  );
 }

@@ -21,7 +21,8 @@ export interface MetadataContext<User> {
   readonly id: string;
   readonly name: string;
   readonly type: string;
-  readonly size: number;
+  /** `undefined` when the page declared none (Uppy through Companion's endpoints). */
+  readonly size: number | undefined;
 }
 
 export interface CompleteEvent<User> {

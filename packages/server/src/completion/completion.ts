@@ -204,13 +204,32 @@ export function createCompleter(options: CompleterOptions): Completer {
     const byNumber = new Map(stored.map((part) => [part.partNumber, part]));
     const missing: number[] = [];
     const chosen: StoredPart[] = [];
-    for (let n = 1; n <= plan.partCount; n++) {
+    // No plan (`partCount` 0: Uppy cut the parts, through Companion's endpoints): the
+    // parts are the page's list when it gave one, else the store's, and must run 1..N.
+    const planned = intent.size !== undefined && plan.partCount > 0;
+    const partCount = planned
+      ? plan.partCount
+      : pagePartEtags && pagePartEtags.size > 0
+        ? Math.max(...pagePartEtags.keys())
+        : Math.max(0, ...byNumber.keys());
+    if (partCount === 0) {
+      return { kind: "not-ready", message: "no part is uploaded", partsStored: 0 };
+    }
+    // Without a plan, only the page knows when its last part is in: never guessed.
+    if (!planned && mode !== "complete") {
+      return {
+        kind: "not-ready",
+        message: "the page never completed it",
+        partsStored: stored.length,
+      };
+    }
+    for (let n = 1; n <= partCount; n++) {
       const part = byNumber.get(n);
       if (!part) {
         missing.push(n);
         continue;
       }
-      const size = partSizeOf(plan, intent.size, n);
+      const size = planned ? partSizeOf(plan, intent.size as number, n) : part.size;
       // The part URLs bind each part's length, so this means a store that ignored it.
       if (part.size !== size) {
         return {
@@ -232,7 +251,7 @@ export function createCompleter(options: CompleterOptions): Completer {
       const shown = missing.slice(0, 10).join(", ") + (missing.length > 10 ? ", …" : "");
       return {
         kind: "not-ready",
-        message: `${missing.length} of ${plan.partCount} parts are not uploaded (${shown})${mode === "complete" ? "; upload them, then complete again" : ""}`,
+        message: `${missing.length} of ${partCount} parts are not uploaded (${shown})${mode === "complete" ? "; upload them, then complete again" : ""}`,
         partsStored: stored.length,
       };
     }
@@ -292,7 +311,7 @@ export function createCompleter(options: CompleterOptions): Completer {
     }
 
     const route = routeNamed(options.routes, intent.route);
-    const verification = await verifyObject(s3, intent, route?.allowHeaders);
+    const verification = await verifyObject(s3, intent, route?.allowHeaders, route);
     switch (verification.kind) {
       case "missing":
         if (mode === "sweep") {
@@ -321,7 +340,7 @@ export function createCompleter(options: CompleterOptions): Completer {
           route: intent.route,
           name: intent.name,
           type: intent.type,
-          size: intent.size,
+          size: verification.size,
           etag: verification.etag,
           ...(verification.sha256 !== undefined ? { sha256: verification.sha256 } : {}),
           ...(Object.keys(intent.metadata).length > 0 ? { metadata: intent.metadata } : {}),

@@ -16,7 +16,7 @@ import { postgresForTests } from "../../test/postgres.js";
 import type { FileRecord } from "../protocol.js";
 import { openD1Ledger } from "./d1-ledger.js";
 import type { LedgerTransaction } from "./dialect.js";
-import type { Ledger, NewIntent } from "./ledger.js";
+import type { IntentPlan, Ledger, NewIntent } from "./ledger.js";
 import { openPostgresLedger, SCHEMA_VERSION_TABLE } from "./postgres-ledger.js";
 import { defaultSqliteDriver, openSqliteConnection } from "./sqlite-connection.js";
 import { LEDGER_FILE, openSqliteLedger } from "./sqlite-ledger.js";
@@ -201,6 +201,17 @@ for (const backend of backends) {
       return ledger;
     }
     const open = () => openIn(backend.place());
+
+    it("keeps an undeclared size undeclared, and a plan of no parts as such", async () => {
+      const ledger = await open();
+      const unplanned: IntentPlan = { kind: "multipart", uploadId: "u", partSize: 0, partCount: 0 };
+      assert.equal(await ledger.create(intent("a", { size: undefined }), 10, T), true);
+      assert.equal(await ledger.create(intent("b", { size: 0, plan: unplanned }), 10, T), true);
+      assert.equal((await ledger.get("a"))?.size, undefined);
+      const b = await ledger.get("b");
+      assert.equal(b?.size, 0);
+      assert.deepEqual(b?.plan, unplanned);
+    });
 
     it("stores an intent and reads it back as it was", async () => {
       const ledger = await open();

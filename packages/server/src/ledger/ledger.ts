@@ -43,7 +43,11 @@ export interface Intent {
   readonly key: string;
   readonly name: string;
   readonly type: string;
-  readonly size: number;
+  /**
+   * The declared size; `undefined` when none was (Companion's requests carry none), and
+   * the route's limits are then checked against the object's real size.
+   */
+  readonly size: number | undefined;
   /** Hex. */
   readonly sha256: string | undefined;
   readonly metadata: Readonly<Record<string, string>>;

@@ -19,6 +19,12 @@ import type { Intent, IntentPlan, IntentStatus, Ledger, NewIntent, Outcome } fro
 export const SCHEMA_VERSION = 2;
 export const INTENTS_TABLE = "sluice_intents";
 
+/**
+ * `size` of an intent that declared none: no file has it, so the column stays NOT NULL
+ * and needs no migration.
+ */
+const UNDECLARED_SIZE = -1;
+
 const STATUSES = [
   "creating",
   "pending",
@@ -248,7 +254,7 @@ function toRow(intent: NewIntent): Record<string, SqlValue> {
     key: intent.key,
     name: intent.name,
     type: intent.type,
-    size: intent.size,
+    size: intent.size ?? UNDECLARED_SIZE,
     sha256: intent.sha256 ?? null,
     metadata: JSON.stringify(intent.metadata),
     upload_id: multipart?.uploadId || null,
@@ -279,7 +285,7 @@ function fromRow(row: Row): Intent {
     key: row.key,
     name: row.name,
     type: row.type,
-    size: row.size,
+    size: Number(row.size) === UNDECLARED_SIZE ? undefined : row.size,
     sha256: row.sha256 ?? undefined,
     metadata: JSON.parse(row.metadata) as Record<string, string>,
     plan,

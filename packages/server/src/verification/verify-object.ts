@@ -22,6 +22,8 @@ export type Verification =
   | {
       readonly kind: "verified";
       readonly etag: string;
+      /** The object's size (HEAD's), which is the declared one when there was one. */
+      readonly size: number;
       /** The declared SHA-256 (hex), when the store reported that very one. */
       readonly sha256: string | undefined;
     }
@@ -30,17 +32,37 @@ export type Verification =
   /** Something there that is not what was promised; it must go. */
   | { readonly kind: "refused"; readonly reason: string };
 
+/** The route's limits, checked against the object when the intent declared no size. */
+export interface SizeLimits {
+  readonly minSize: number;
+  readonly maxSize: number;
+}
+
 export async function verifyObject(
   s3: S3Api,
   intent: Intent,
   allowHeaders: readonly string[] = [],
+  limits?: SizeLimits,
 ): Promise<Verification> {
   const head = await s3.headObject(intent.key);
   if (!head) return { kind: "missing" };
-  if (head.size !== intent.size) {
+  if (intent.size !== undefined && head.size !== intent.size) {
     return {
       kind: "refused",
       reason: `the object has ${head.size} bytes, not the declared ${intent.size}`,
+    };
+  }
+  // No URL bound a length (Companion's requests carry none): the limits hold here.
+  if (intent.size === undefined && limits && head.size > limits.maxSize) {
+    return {
+      kind: "refused",
+      reason: `the object has ${head.size} bytes; this route takes at most ${limits.maxSize}`,
+    };
+  }
+  if (intent.size === undefined && limits && head.size < limits.minSize) {
+    return {
+      kind: "refused",
+      reason: `the object has ${head.size} bytes; this route takes at least ${limits.minSize}`,
     };
   }
   if (head.contentType !== intent.type) {
@@ -74,9 +96,9 @@ export async function verifyObject(
   let bytes: Uint8Array;
   try {
     bytes =
-      intent.size === 0
+      head.size === 0
         ? new Uint8Array(0)
-        : await s3.getObjectRange(intent.key, 0, Math.min(SNIFF_BYTES, intent.size) - 1);
+        : await s3.getObjectRange(intent.key, 0, Math.min(SNIFF_BYTES, head.size) - 1);
   } catch (error) {
     // Answered, but not as stored bytes: no later try reads them either.
     if (error instanceof S3RequestError && error.code === "InvalidResponse") {
@@ -86,5 +108,5 @@ export async function verifyObject(
   }
   const mismatch = await checkMagicBytes(intent.type, bytes);
   if (mismatch) return { kind: "refused", reason: mismatch };
-  return { kind: "verified", etag: head.etag, sha256 };
+  return { kind: "verified", etag: head.etag, size: head.size, sha256 };
 }

@@ -8,6 +8,7 @@
  * and the route's metadata. What binds nothing is left out: no checksum of an empty body.
  */
 
+import type { Intent } from "../../ledger/ledger.js";
 import type { CreateUploadResponse } from "../../protocol.js";
 import { apiError } from "../api-error.js";
 import { extensionFor, normalizeType } from "../content-types.js";
@@ -19,8 +20,59 @@ import { newUploadId } from "../upload-id.js";
 import { authorizeUser, type EndpointContext, json } from "./endpoint.js";
 
 export async function createUpload(context: EndpointContext, request: Request): Promise<Response> {
-  const { ledger, s3 } = context;
   const body = parseCreateUpload(await readJson(request));
+  const opened = await openUpload(context, request, body, "plan");
+  const expiresAt = new Date(opened.expiresAt).toISOString();
+  const response: CreateUploadResponse =
+    opened.plan.kind === "multipart"
+      ? {
+          id: opened.id,
+          key: opened.key,
+          expiresAt,
+          multipart: { partSize: opened.plan.partSize, partCount: opened.plan.partCount },
+        }
+      : {
+          id: opened.id,
+          key: opened.key,
+          expiresAt,
+          method: "PUT",
+          url: opened.put?.url ?? "",
+          headers: opened.put?.headers ?? {},
+        };
+  return json(201, response);
+}
+
+/** What an upload is asked for with: the native body, or Companion's (no size). */
+export interface UploadRequest {
+  readonly route: string;
+  readonly name: string;
+  readonly type: string;
+  readonly size: number | undefined;
+  readonly sha256?: string | undefined;
+}
+
+export interface OpenedUpload {
+  readonly id: string;
+  readonly key: string;
+  readonly expiresAt: number;
+  readonly plan: Intent["plan"];
+  /** A single PUT's URL and the headers the page sends (Content-Length is the browser's). */
+  readonly put?: { readonly url: string; readonly headers: Record<string, string> };
+}
+
+/**
+ * Checks the request against its route and opens the upload: `plan` follows the route's
+ * threshold and part size; `single` and `unplanned` (Companion's endpoints, where Uppy
+ * chose) are one PUT, or a multipart upload whose parts the page cuts, each part URL
+ * bound to no length.
+ */
+export async function openUpload(
+  context: EndpointContext,
+  request: Request,
+  body: UploadRequest,
+  shape: "plan" | "single" | "unplanned",
+): Promise<OpenedUpload> {
+  const { ledger, s3 } = context;
   const routeName = body.route;
   const route = routeNamed(context.routes, routeName);
   if (!route) {
@@ -34,13 +86,13 @@ export async function createUpload(context: EndpointContext, request: Request): 
       `${body.type} files are not allowed here; allowed: ${route.types.join(", ")}`,
     );
   }
-  if (body.size > route.maxSize) {
+  if (body.size !== undefined && body.size > route.maxSize) {
     throw apiError(
       "too_large",
       `the file has ${formatBytes(body.size)}; this route takes at most ${formatBytes(route.maxSize)}`,
     );
   }
-  if (body.size < route.minSize) {
+  if (body.size !== undefined && body.size < route.minSize) {
     throw apiError(
       "too_small",
       `the file has ${formatBytes(body.size)}; this route takes at least ${formatBytes(route.minSize)}`,
@@ -77,10 +129,15 @@ export async function createUpload(context: EndpointContext, request: Request): 
     createdAt: at,
   };
 
-  if (body.size > route.multipartThreshold) {
+  const multipart =
+    shape === "plan" ? (body.size as number) > route.multipartThreshold : shape === "unplanned";
+  if (multipart) {
     // Refuse before creating an upload in the store that would only be aborted.
     if ((await ledger.countPending(user.id, at)) >= route.maxPendingPerUser) throw tooMany();
-    const { partSize, partCount } = planParts(body.size, route.partSize);
+    const { partSize, partCount } =
+      shape === "plan"
+        ? planParts(body.size as number, route.partSize)
+        : { partSize: 0, partCount: 0 };
     // The row first, `creating`: if this process dies, or the store's answer is lost,
     // before the upload id is written, the sweeper finds the row and aborts what the
     // store made at the key. Part URLs bind no whole-file hash, so no sha256 is kept.
@@ -109,13 +166,7 @@ export async function createUpload(context: EndpointContext, request: Request): 
       await s3.abortMultipartUpload(key, uploadId).catch(context.onError);
       throw apiError("storage_error", "the storage took too long to start the upload; try again");
     }
-    const response: CreateUploadResponse = {
-      id,
-      key,
-      expiresAt: new Date(expiresAt).toISOString(),
-      multipart: { partSize, partCount },
-    };
-    return json(201, response);
+    return { id, key, expiresAt, plan: { kind: "multipart", uploadId, partSize, partCount } };
   }
 
   const presigned = s3.presignPut(
@@ -123,8 +174,8 @@ export async function createUpload(context: EndpointContext, request: Request): 
     {
       "content-type": type,
       // The store itself refuses a body of any other length: R2 has no POST policy, so
-      // this is where a size limit holds.
-      "content-length": body.size,
+      // this is where a size limit holds. Undeclared, the limit holds at verification.
+      ...(body.size !== undefined ? { "content-length": body.size } : {}),
       // Create, never replace.
       "if-none-match": "*",
       ...(body.sha256 !== undefined
@@ -150,15 +201,7 @@ export async function createUpload(context: EndpointContext, request: Request): 
   if (!created) throw tooMany();
   // Browsers set Content-Length from the body and refuse to let a page set it.
   const { "content-length": _length, ...headers } = presigned.headers;
-  const response: CreateUploadResponse = {
-    id,
-    key,
-    expiresAt: presigned.expiresAt.toISOString(),
-    method: "PUT",
-    url: presigned.url,
-    headers,
-  };
-  return json(201, response);
+  return { id, key, expiresAt, plan: { kind: "single" }, put: { url: presigned.url, headers } };
 }
 
 /**

@@ -22,6 +22,10 @@ export async function partUrls(
   if (plan.kind !== "multipart") {
     throw apiError("invalid_state", "this upload is a single PUT; it has no parts");
   }
+  const size = intent.size;
+  if (size === undefined || plan.partCount === 0) {
+    throw apiError("invalid_state", "this upload has no plan; its parts are signed at {base}/s3/");
+  }
   const partNumbers = parsePartNumbers(body, plan.partCount);
   if (intent.status !== "pending") throw stateError(intent);
   const at = context.now().getTime();
@@ -37,12 +41,12 @@ export async function partUrls(
   );
   const response: PartUrlsResponse = {
     parts: partNumbers.map((partNumber) => {
-      const size = partSizeOf(plan, intent.size, partNumber);
+      const partSize = partSizeOf(plan, size, partNumber);
       const presigned = context.s3.presignUploadPart(
         intent.key,
         plan.uploadId,
         partNumber,
-        size,
+        partSize,
         route.expiresIn,
       );
       // The bound Content-Length is the browser's to send.
@@ -52,7 +56,7 @@ export async function partUrls(
         method: "PUT" as const,
         url: presigned.url,
         headers,
-        size,
+        size: partSize,
         expiresAt: presigned.expiresAt.toISOString(),
       };
     }),

@@ -24,7 +24,10 @@ async function describeIntent(context: EndpointContext, intent: Intent): Promise
     if (intent.status === "pending") {
       try {
         const stored = await context.s3.listParts(intent.key, plan.uploadId);
-        uploaded = stored.filter((part) => part.partNumber <= plan.partCount);
+        // A plan of no parts (Uppy's, through Companion's endpoints): every stored part.
+        uploaded = stored.filter(
+          (part) => plan.partCount === 0 || part.partNumber <= plan.partCount,
+        );
       } catch (error) {
         // Gone from the store (aborted by a lifecycle rule): nothing to resume.
         if (!isUploadGone(error)) throw error;
@@ -32,13 +35,14 @@ async function describeIntent(context: EndpointContext, intent: Intent): Promise
     }
     multipart = { partSize: plan.partSize, partCount: plan.partCount, uploaded };
   }
+  const size = intent.record?.size ?? intent.size;
   return {
     id: intent.id,
     key: intent.key,
     route: intent.route,
     name: intent.name,
     type: intent.type,
-    size: intent.size,
+    ...(size !== undefined ? { size } : {}),
     // `loadOwnIntent` never gives a `creating` one.
     status: intent.status === "creating" ? "pending" : intent.status,
     createdAt: new Date(intent.createdAt).toISOString(),
