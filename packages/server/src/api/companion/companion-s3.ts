@@ -36,12 +36,12 @@ import { openUpload } from "../endpoints/create-upload.js";
 import {
   type EndpointContext,
   json,
+  keepSigningParts,
   loadOwnIntent,
   notFound,
   stateError,
 } from "../endpoints/endpoint.js";
 import { readJson } from "../parse-request.js";
-import { type Route, routeNamed } from "../route.js";
 
 /** `/s3` or below it, relative to the base path. */
 export function isCompanionPath(subpath: string): boolean {
@@ -206,17 +206,7 @@ async function signParts(context: EndpointContext, intent: Intent, numbers: numb
   if (plan.kind !== "multipart" || plan.partCount !== 0) {
     throw apiError("invalid_state", "this upload was not started with s3/multipart");
   }
-  if (intent.status !== "pending") throw stateError(intent);
-  const at = context.now().getTime();
-  if (at >= intent.expiresAt) throw apiError("expired", "this upload has expired; start a new one");
-  const route = routeNamed(context.routes, intent.route) as Route;
-  // An upload still asking for parts is alive, as with the native API.
-  const expiresAt = at + context.multipartTtlMs;
-  await context.ledger.extend(
-    intent.id,
-    expiresAt,
-    Math.min(expiresAt + context.sweepGraceMs, at + context.multipartIdleMs),
-  );
+  const route = await keepSigningParts(context, intent);
   return numbers.map((n) => {
     // Uppy cuts the parts: no length is bound; the object's is checked at verification.
     const presigned = context.s3.presignUploadPart(

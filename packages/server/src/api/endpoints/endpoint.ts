@@ -64,6 +64,24 @@ export async function loadOwnIntent(
   return intent;
 }
 
+/**
+ * An upload asking for part URLs: refused unless it is pending and within its deadline;
+ * otherwise it is alive, so its deadline moves on, and the sweeper's next look with it.
+ * Answers the route whose expiry the URLs take.
+ */
+export async function keepSigningParts(context: EndpointContext, intent: Intent): Promise<Route> {
+  if (intent.status !== "pending") throw stateError(intent);
+  const at = context.now().getTime();
+  if (at >= intent.expiresAt) throw apiError("expired", "this upload has expired; start a new one");
+  const expiresAt = at + context.multipartTtlMs;
+  await context.ledger.extend(
+    intent.id,
+    expiresAt,
+    Math.min(expiresAt + context.sweepGraceMs, at + context.multipartIdleMs),
+  );
+  return routeNamed(context.routes, intent.route) as Route;
+}
+
 export function notFound(id: string): ApiError {
   return apiError("not_found", `there is no upload ${JSON.stringify(id.slice(0, 64))}`);
 }

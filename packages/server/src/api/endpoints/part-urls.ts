@@ -8,8 +8,7 @@ import type { PartUrlsResponse } from "../../protocol.js";
 import { apiError } from "../api-error.js";
 import { parsePartNumbers, readJson } from "../parse-request.js";
 import { partSizeOf } from "../plan.js";
-import { type Route, routeNamed } from "../route.js";
-import { type EndpointContext, json, loadOwnIntent, stateError } from "./endpoint.js";
+import { type EndpointContext, json, keepSigningParts, loadOwnIntent } from "./endpoint.js";
 
 export async function partUrls(
   context: EndpointContext,
@@ -27,18 +26,7 @@ export async function partUrls(
     throw apiError("invalid_state", "this upload has no plan; its parts are signed at {base}/s3/");
   }
   const partNumbers = parsePartNumbers(body, plan.partCount);
-  if (intent.status !== "pending") throw stateError(intent);
-  const at = context.now().getTime();
-  if (at >= intent.expiresAt) throw apiError("expired", "this upload has expired; start a new one");
-  const route = routeNamed(context.routes, intent.route) as Route;
-  // An upload still asking for parts is alive: its deadline moves on, and the sweeper's
-  // next look with it.
-  const expiresAt = at + context.multipartTtlMs;
-  await context.ledger.extend(
-    intent.id,
-    expiresAt,
-    Math.min(expiresAt + context.sweepGraceMs, at + context.multipartIdleMs),
-  );
+  const route = await keepSigningParts(context, intent);
   const response: PartUrlsResponse = {
     parts: partNumbers.map((partNumber) => {
       const partSize = partSizeOf(plan, size, partNumber);
